@@ -1,0 +1,82 @@
+# luaworker: see README.md. Every public target first runs `make deps`, which
+# installs missing Debian packages, so a fresh Debian machine needs nothing else.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+PY      := /usr/bin/python3
+LUA     := lua5.4
+CC      ?= cc
+
+# Debian bookworm packages: build, run, test (service, e2e), sanitizers, fuzzing, bench.
+DEB_PKGS := build-essential pkg-config lua5.4 liblua5.4-dev lua-cjson lua-unit lua-luv \
+            libcurl4-openssl-dev libssl-dev libjansson-dev python3 python3-botocore \
+            python3-boto3 luarocks valgrind clang libclang-rt-14-dev procps
+
+PKGS     := lua5.4 libcurl libcrypto jansson
+# Lazy (=) so pkg-config runs after `deps` has installed it.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+OPT       ?= -O2 -g
+CFLAGS_LW  = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -fPIC -fvisibility=hidden \
+             -Iruntime -I$(BUILD)/gen $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS_LW  = $(PKG_LIBS) -lm -lpthread $(EXTRA_LDFLAGS)
+
+RT_SRCS  := $(filter-out runtime/main.c,$(wildcard runtime/*.c))
+RT_OBJS  := $(RT_SRCS:runtime/%.c=$(BUILD)/obj/%.o)
+LUA_SRCS := $(wildcard lua/luaworker/*.lua)
+CTESTS   := $(patsubst spec/c/%.c,$(BUILD)/test/%,$(wildcard spec/c/test_*.c))
+LUASPECS := $(wildcard spec/*_spec.lua)
+
+.PHONY: all deps test demo install clean bench check-asan check-valgrind fuzz ctests
+
+all: deps
+	@$(MAKE) --no-print-directory build-all
+
+build-all: $(BUILD)/luaworker $(BUILD)/lib/luaworker/core.so
+
+deps:
+	@tools/deps.sh $(DEB_PKGS)
+
+$(BUILD)/obj/%.o: runtime/%.c $(wildcard runtime/*.h) | $(BUILD)/obj
+	$(CC) $(CFLAGS_LW) -c $< -o $@
+
+$(BUILD)/obj $(BUILD)/gen $(BUILD)/test $(BUILD)/lib/luaworker:
+	@mkdir -p $@
+
+$(BUILD)/liblw.a: $(RT_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The command embeds the Lua facade so it runs from anywhere.
+$(BUILD)/gen/embedded_lua.c: tools/embed.lua $(LUA_SRCS) | $(BUILD)/gen
+	$(LUA) tools/embed.lua $@ $(LUA_SRCS)
+
+$(BUILD)/obj/main.o: runtime/main.c $(BUILD)/gen/embedded_lua.c $(wildcard runtime/*.h) | $(BUILD)/obj
+	$(CC) $(CFLAGS_LW) -c $< -o $@
+
+$(BUILD)/luaworker: $(BUILD)/obj/main.o $(BUILD)/liblw.a
+	$(CC) $(CFLAGS_LW) -o $@ $^ $(LDLIBS_LW)
+
+# The Lua C module: symbols of liblua come from the host interpreter.
+$(BUILD)/lib/luaworker/core.so: $(RT_OBJS) | $(BUILD)/lib/luaworker
+	$(CC) $(CFLAGS_LW) -shared -o $@ $^ $(shell pkg-config --libs libcurl libcrypto jansson) -lm -lpthread
+
+$(BUILD)/test/%: spec/c/%.c spec/c/t.h $(BUILD)/liblw.a | $(BUILD)/test
+	$(CC) $(CFLAGS_LW) -Ispec/c -o $@ $< $(BUILD)/liblw.a $(LDLIBS_LW)
+
+ctests: $(CTESTS)
+
+# Every suite, summed into one final "N passed, N failed" line.
+SUITES = $(foreach t,$(CTESTS),"c/$(notdir $(t))=$(t)") \
+         $(foreach s,$(LUASPECS),"lua/$(notdir $(s))=$(LUA) spec/tools/run_lua.lua $(s)") \
+         "service=$(PY) spec/tools/pyrun.py spec/service/tests" \
+         "e2e=$(PY) spec/tools/pyrun.py spec/e2e"
+
+test: deps
+	@$(MAKE) --no-print-directory build-all ctests
+	@$(PY) spec/tools/run_suites.py $(SUITES)
+
+clean:
+	rm -rf $(BUILD)
