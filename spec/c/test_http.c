@@ -1,0 +1,341 @@
+/* Unit tests for runtime/http.c against a scripted HTTP server running in a
+ * thread of this test (blocking sockets; test fixture only). The path picks
+ * the behaviour: /ok, /echo, /big, /hang, /close, /count. */
+#include "t.h"
+#include "http.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int srv_fd, srv_port;
+static volatile int accepts;
+
+static void send_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void *serve_conn(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    char buf[65536];
+    size_t have = 0;
+    for (;;) {
+        char *end;
+        while (!(end = memmem(buf, have, "\r\n\r\n", 4))) {
+            ssize_t r = recv(fd, buf + have, sizeof buf - have - 1, 0);
+            if (r <= 0)
+                goto out;
+            have += (size_t)r;
+            if (buf[0] == 0x16) {       /* a TLS ClientHello: answer as a plain server does */
+                send_all(fd, "HTTP/1.1 400 Bad Request\r\n\r\n", 28);
+                goto out;
+            }
+        }
+        buf[have] = 0;
+        size_t hlen = (size_t)(end - buf) + 4, clen = 0;
+        char *cl = strcasestr(buf, "content-length:");
+        if (cl && cl < end)
+            clen = strtoul(cl + 15, NULL, 10);
+        while (have < hlen + clen) {
+            ssize_t r = recv(fd, buf + have, sizeof buf - have - 1, 0);
+            if (r <= 0)
+                goto out;
+            have += (size_t)r;
+        }
+        char path[64] = "";
+        sscanf(buf, "%*s %63s", path);
+        char resp[512];
+        if (strcmp(path, "/ok") == 0) {
+            const char *b = "{\"hello\":\"world\"}";
+            int n = snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             "X-Test-Header:  padded value  \r\nContent-Length: %zu\r\n\r\n%s", strlen(b), b);
+            send_all(fd, resp, (size_t)n);
+        } else if (strcmp(path, "/echo") == 0) {
+            char *xt = strcasestr(buf, "x-echo:");
+            char val[64] = "";
+            if (xt && xt < end)
+                sscanf(xt + 7, " %63[^\r]", val);
+            int n = snprintf(resp, sizeof resp, "HTTP/1.1 201 Created\r\nX-Echo: %s\r\nContent-Length: %zu\r\n\r\n",
+                             val, clen);
+            send_all(fd, resp, (size_t)n);
+            send_all(fd, buf + hlen, clen);
+        } else if (strcmp(path, "/big") == 0) {
+            size_t big = 1 << 20;
+            int n = snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", big);
+            send_all(fd, resp, (size_t)n);
+            char *blob = calloc(1, big);
+            send_all(fd, blob, big);
+            free(blob);
+        } else if (strcmp(path, "/hang") == 0) {
+            sleep(3);
+            goto out;
+        } else if (strcmp(path, "/close") == 0) {
+            const char *part = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"par";
+            send_all(fd, part, strlen(part));
+            goto out;
+        } else {
+            int n = snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%d",
+                             accepts >= 10 ? 2 : 1, accepts);
+            send_all(fd, resp, (size_t)n);
+        }
+        memmove(buf, buf + hlen + clen, have - hlen - clen);
+        have -= hlen + clen;
+    }
+out:
+    close(fd);
+    return NULL;
+}
+
+static void *server(void *arg)
+{
+    for (;;) {
+        int c = accept(srv_fd, NULL, NULL);
+        if (c < 0)
+            return NULL;
+        __atomic_add_fetch(&accepts, 1, __ATOMIC_SEQ_CST);
+        pthread_t t;
+        pthread_create(&t, NULL, serve_conn, (void *)(intptr_t)c);
+        pthread_detach(t);
+    }
+}
+
+static void start_server(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t al = sizeof a;
+    srv_fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(srv_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    bind(srv_fd, (struct sockaddr *)&a, sizeof a);
+    listen(srv_fd, 512);
+    getsockname(srv_fd, (struct sockaddr *)&a, &al);
+    srv_port = ntohs(a.sin_port);
+    pthread_t t;
+    pthread_create(&t, NULL, server, NULL);
+    pthread_detach(t);
+}
+
+/* ---- client side ---- */
+
+struct result {
+    int done;
+    int status;
+    char code[64];
+    char body[256];
+    size_t body_len;
+    char header[64];
+    char echo[64];
+    bool retryable;
+};
+
+static void on_done(void *ud, const struct lw_http_response *res)
+{
+    struct result *r = ud;
+    r->done++;
+    r->status = res->status;
+    r->retryable = res->error.retryable;
+    snprintf(r->code, sizeof r->code, "%s", res->error.code);
+    r->body_len = res->body_len;
+    snprintf(r->body, sizeof r->body, "%.*s", (int)(res->body_len < 200 ? res->body_len : 200), res->body);
+    const char *h = lw_http_header_get(res, "x-test-header");
+    snprintf(r->header, sizeof r->header, "%s", h ? h : "");
+    h = lw_http_header_get(res, "X-ECHO");
+    snprintf(r->echo, sizeof r->echo, "%s", h ? h : "");
+}
+
+static struct lw_loop *loop;
+static struct lw_http *http;
+
+static void url(char *out, size_t n, const char *path)
+{
+    snprintf(out, n, "http://127.0.0.1:%d%s", srv_port, path);
+}
+
+static void run_until(int *flag, int want, double secs)
+{
+    double end = lw_loop_now(loop) + secs;
+    while (*flag < want && lw_loop_now(loop) < end)
+        lw_loop_run_once(loop, 0.05);
+}
+
+static void get(const char *path, struct lw_http_opts *o, struct result *r)
+{
+    char u[128];
+    url(u, sizeof u, path);
+    o->url = u;
+    struct lw_error err;
+    memset(r, 0, sizeof *r);
+    CHECK(lw_http_submit(http, o, on_done, r, &err) != NULL);
+    run_until(&r->done, 1, 10);
+    CHECK_INT(r->done, 1);
+}
+
+static void test_get_ok(void)
+{
+    struct lw_http_opts o = { .method = "GET" };
+    struct result r;
+    get("/ok", &o, &r);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body, "{\"hello\":\"world\"}");
+    CHECK_STR(r.header, "padded value");
+    CHECK_STR(r.code, "");
+    CHECK_INT(lw_http_active(http), 0);
+}
+
+static void test_post_body_and_headers(void)
+{
+    struct lw_http_header h[] = { { "X-Echo", "abc" }, { "Content-Type", "application/x-amz-json-1.0" } };
+    struct lw_http_opts o = { .method = "POST", .headers = h, .nheaders = 2,
+                              .body = "{\"a\":1}\0tail", .body_len = 12 };
+    struct result r;
+    get("/echo", &o, &r);
+    CHECK_INT(r.status, 201);
+    CHECK_INT(r.body_len, 12);
+    CHECK_STR(r.echo, "abc");
+    CHECK(memcmp(r.body, "{\"a\":1}", 7) == 0);
+}
+
+static void test_body_cap(void)
+{
+    struct lw_http_opts o = { .method = "GET", .max_body = 1000 };
+    struct result r;
+    get("/big", &o, &r);
+    CHECK_INT(r.status, 0);
+    CHECK_STR(r.code, "BodyTooLarge");
+}
+
+static void test_timeout(void)
+{
+    struct lw_http_opts o = { .method = "GET", .timeout = 0.3 };
+    struct result r;
+    get("/hang", &o, &r);
+    CHECK_STR(r.code, "HttpTimeout");
+    CHECK(r.retryable);
+}
+
+static void test_closed_mid_response(void)
+{
+    struct lw_http_opts o = { .method = "GET" };
+    struct result r;
+    get("/close", &o, &r);
+    CHECK_INT(r.status, 0);
+    CHECK_STR(r.code, "ConnectionClosed");
+    CHECK(r.retryable);
+}
+
+static void test_connection_refused(void)
+{
+    /* a port that was just bound and closed is very likely free */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t al = sizeof a;
+    bind(s, (struct sockaddr *)&a, sizeof a);
+    getsockname(s, (struct sockaddr *)&a, &al);
+    close(s);
+    char u[64];
+    snprintf(u, sizeof u, "http://127.0.0.1:%d/", ntohs(a.sin_port));
+    struct lw_http_opts o = { .method = "GET", .url = u };
+    struct result r = { 0 };
+    struct lw_error err;
+    CHECK(lw_http_submit(http, &o, on_done, &r, &err) != NULL);
+    run_until(&r.done, 1, 10);
+    CHECK_STR(r.code, "ConnectionRefused");
+}
+
+static void test_tls_to_plain_server_fails(void)
+{
+    char u[64];
+    snprintf(u, sizeof u, "https://127.0.0.1:%d/ok", srv_port);
+    struct lw_http_opts o = { .method = "GET", .url = u, .timeout = 5 };
+    struct result r = { 0 };
+    struct lw_error err;
+    CHECK(lw_http_submit(http, &o, on_done, &r, &err) != NULL);
+    run_until(&r.done, 1, 10);
+    CHECK_STR(r.code, "TlsError");
+    CHECK(!r.retryable);
+}
+
+static void test_many_concurrent_and_reuse(void)
+{
+    enum { N = 60 };
+    static struct result rs[N];
+    int done = 0;
+    struct lw_http_opts o = { .method = "GET" };
+    char u[128];
+    url(u, sizeof u, "/count");
+    o.url = u;
+    struct lw_error err;
+    for (int i = 0; i < N; i++) {
+        memset(&rs[i], 0, sizeof rs[i]);
+        CHECK(lw_http_submit(http, &o, on_done, &rs[i], &err) != NULL);
+    }
+    double end = lw_loop_now(loop) + 10;
+    while (lw_loop_now(loop) < end) {
+        done = 0;
+        for (int i = 0; i < N; i++)
+            done += rs[i].done;
+        if (done == N)
+            break;
+        lw_loop_run_once(loop, 0.05);
+    }
+    CHECK_INT(done, N);
+    for (int i = 0; i < N; i++)
+        CHECK_INT(rs[i].status, 200);
+    /* sequential requests now reuse the open connections: no new accepts */
+    int before = accepts;
+    for (int i = 0; i < 5; i++) {
+        struct result r;
+        get("/count", &o, &r);
+        CHECK_INT(r.status, 200);
+    }
+    CHECK_INT(accepts, before);
+}
+
+static void test_cancel_in_flight(void)
+{
+    struct lw_http_opts o = { .method = "GET", .timeout = 5 };
+    char u[128];
+    url(u, sizeof u, "/hang");
+    o.url = u;
+    struct result r = { 0 };
+    struct lw_error err;
+    struct lw_http_req *req = lw_http_submit(http, &o, on_done, &r, &err);
+    CHECK(req != NULL);
+    lw_loop_run_once(loop, 0.05);
+    CHECK_INT(lw_http_active(http), 1);
+    lw_http_cancel(req);
+    CHECK_INT(lw_http_active(http), 0);
+    for (int i = 0; i < 5; i++)
+        lw_loop_run_once(loop, 0.02);
+    CHECK_INT(r.done, 0);
+}
+
+int main(void)
+{
+    start_server();
+    loop = lw_loop_new();
+    struct lw_error err;
+    http = lw_http_new(loop, &err);
+    RUN(test_get_ok);
+    RUN(test_post_body_and_headers);
+    RUN(test_body_cap);
+    RUN(test_timeout);
+    RUN(test_closed_mid_response);
+    RUN(test_connection_refused);
+    RUN(test_tls_to_plain_server_fails);
+    RUN(test_many_concurrent_and_reuse);
+    RUN(test_cancel_in_flight);
+    lw_http_free(http);
+    lw_loop_free(loop);
+    return T_DONE();
+}
