@@ -1,0 +1,137 @@
+/* text.c: UTF-8 validation, measuring and truncation. */
+#include "text.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
+static size_t seq_len(const unsigned char *s, size_t avail)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    unsigned cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (avail < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))
+        || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;               /* overlong, out of range or a surrogate */
+    return n;
+}
+
+bool lw_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n = seq_len(p + i, len - i);
+        if (!n)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+size_t lw_utf16_units(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, units = 0;
+    while (i < len) {
+        size_t n = p[i] < 0x80 ? 1 : seq_len(p + i, len - i);
+        if (!n)
+            n = 1;
+        units += n == 4 ? 2 : 1;
+        i += n;
+    }
+    return units;
+}
+
+size_t lw_utf8_prefix(const char *s, size_t len, size_t max_units, size_t max_bytes)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, units = 0;
+    while (i < len) {
+        size_t n = p[i] < 0x80 ? 1 : seq_len(p + i, len - i);
+        if (!n)
+            n = 1;
+        size_t u = n == 4 ? 2 : 1;
+        if (units + u > max_units || (max_bytes && i + n > max_bytes))
+            break;
+        units += u;
+        i += n;
+    }
+    return i;
+}
+
+char *lw_utf8_sanitize(const char *s, size_t len, size_t *outlen)
+{
+    /* worst case: every byte becomes the 3-byte U+FFFD */
+    char *out = malloc(len * 3 + 1);
+    if (!out)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, o = 0;
+    while (i < len) {
+        size_t n = p[i] < 0x80 ? 1 : seq_len(p + i, len - i);
+        if (n) {
+            memcpy(out + o, p + i, n);
+            o += n;
+            i += n;
+        } else {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    out[o] = '\0';
+    if (outlen)
+        *outlen = o;
+    return out;
+}
+
+char *lw_text_limit(const char *s, size_t len, size_t max_units, size_t *outlen)
+{
+    static const char mark[] = " ...[truncated]";
+    size_t clean_len;
+    char *clean = lw_utf8_sanitize(s, len, &clean_len);
+    if (!clean)
+        return NULL;
+    if (lw_utf16_units(clean, clean_len) <= max_units) {
+        if (outlen)
+            *outlen = clean_len;
+        return clean;
+    }
+    size_t room = max_units > sizeof mark - 1 ? max_units - (sizeof mark - 1) : 0;
+    size_t keep = lw_utf8_prefix(clean, clean_len, room, 0);
+    if (max_units >= sizeof mark - 1) {
+        memcpy(clean + keep, mark, sizeof mark);
+        keep += sizeof mark - 1;
+    } else {
+        keep = lw_utf8_prefix(clean, clean_len, max_units, 0);
+        clean[keep] = '\0';
+    }
+    if (outlen)
+        *outlen = keep;
+    return clean;
+}
