@@ -24,6 +24,7 @@ struct lw_error {
     char code[64];          /* stable code: "ThrottlingException", "HttpTimeout", ... */
     char message[512];
     char request_id[80];
+    char reason[32];        /* Cancelled: cancel_requested, task_gone, timed_out, shutdown, deadline */
 };
 
 /* Fill e (printf-style message); returns -1 so callers can `return lw_error_set(...)`. */
