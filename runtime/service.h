@@ -5,8 +5,8 @@
  * (swf.c, sfn.c, svcaws.c) and the in-process stand-in used by
  * `luaworker invoke` and the testing kit (lservice.c, driven from Lua).
  *
- * Ownership: a poll callback receives a task info it owns (free it with
- * lw_task_info_free). Operation handles belong to the service; they are
+ * Ownership: a poll callback receives a heap-allocated task info and owns it
+ * (struct and strings): hand it to lw_task_new or lw_task_info_destroy it. Operation handles belong to the service; they are
  * valid until their callback has been called or lw_service_cancel has been
  * called, whichever comes first. Callbacks run from the loop, never inside a
  * curl callback and never from within the call that started the operation,
@@ -33,7 +33,10 @@ struct lw_task_info {
     /* Step Functions */
     char *activity_arn;
 };
+/* Free the strings of an info (embedded or not); accepts NULL. */
 void lw_task_info_free(struct lw_task_info *t);
+/* Free a heap-allocated info and its strings; accepts NULL. */
+void lw_task_info_destroy(struct lw_task_info *t);
 
 /* Limits of what may be sent, in UTF-16 units unless *_bytes says bytes. */
 struct lw_service_limits {

@@ -109,11 +109,13 @@ static void on_resp_timer(struct lw_timer *tm, void *ud);
 struct lw_task *lw_task_new(struct lw_worker *w, struct lw_task_info *info)
 {
     struct lw_task *t = calloc(1, sizeof *t);
-    if (!t)
+    if (!t) {
+        lw_task_info_destroy(info);
         return NULL;
+    }
     t->w = w;
     t->info = *info;
-    memset(info, 0, sizeof *info);
+    free(info);
     if (!t->info.token_hash[0])
         lw_log_token_hash(t->info.token ? t->info.token : "", t->info.token_len, t->info.token_hash);
     t->started_at = now_of(t);

@@ -124,7 +124,8 @@ struct lw_task {
 };
 
 /* Called by the worker. */
-struct lw_task *lw_task_new(struct lw_worker *w, struct lw_task_info *info);   /* takes info */
+/* Takes the heap-allocated info (freed even on failure); NULL when out of memory. */
+struct lw_task *lw_task_new(struct lw_worker *w, struct lw_task_info *info);
 void lw_task_free(struct lw_task *t);
 void lw_task_cancel(struct lw_task *t, enum lw_cancel_reason r);
 /* At exit: stop whatever the task still does and count it lost. */

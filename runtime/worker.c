@@ -47,6 +47,7 @@ struct lw_worker {
 
 static void maybe_poll(struct lw_worker *w);
 static void check_stopped(struct lw_worker *w);
+static void abort_now(struct lw_worker *w);
 
 /* ---- accessors for task.c ---- */
 
@@ -59,6 +60,7 @@ enum lw_worker_state lw_worker_state(const struct lw_worker *w) { return w->stat
 const struct lw_error *lw_worker_fatal(const struct lw_worker *w) { return w->has_fatal ? &w->fatal : NULL; }
 bool lw_worker_aborted(const struct lw_worker *w) { return w->aborted; }
 int lw_worker_wake_fd(const struct lw_worker *w) { return w->wake_fd; }
+struct lw_task *lw_worker_first_task(struct lw_worker *w) { return w->tasks; }
 
 void lw_worker_stats(const struct lw_worker *w, struct lw_worker_stats *out)
 {
@@ -169,8 +171,7 @@ static void poll_error(struct lw_worker *w, const struct lw_error *err)
             w->fatal = *err;
             w->has_fatal = true;
             lw_log(LW_LOG_ERROR, "the service rejected the credentials; stopping", f, 4);
-            lw_worker_request_stop(w);
-            lw_worker_request_stop(w);
+            abort_now(w);
             return;
         }
     }
@@ -261,7 +262,6 @@ static void on_poll(void *ud, struct lw_task_info *info, const struct lw_error *
         w->poll_failures = w->auth_failures = 0;
         struct lw_task *t = lw_task_new(w, info);
         if (!t) {
-            lw_task_info_free(info);
             lw_log(LW_LOG_ERROR, "out of memory: dropping a polled task (the service will time it out)",
                    NULL, 0);
         } else {

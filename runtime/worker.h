@@ -71,6 +71,8 @@ enum lw_worker_state lw_worker_state(const struct lw_worker *w);
 const struct lw_error *lw_worker_fatal(const struct lw_worker *w);
 bool lw_worker_aborted(const struct lw_worker *w);
 void lw_worker_stats(const struct lw_worker *w, struct lw_worker_stats *out);
+/* The held tasks, newest first (follow t->next). */
+struct lw_task *lw_worker_first_task(struct lw_worker *w);
 
 /* For task.c. */
 struct lw_loop *lw_worker_loop(struct lw_worker *w);
