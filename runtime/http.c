@@ -497,3 +497,47 @@ const char *lw_http_header_get(const struct lw_http_response *r, const char *nam
             return r->headers[i].value;
     return NULL;
 }
+
+int lw_http_url_parts(const char *url, char *host, size_t hostlen, char *path, size_t pathlen,
+                      struct lw_error *err)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *h = NULL, *port = NULL, *p = NULL;
+    int rc = -1;
+    if (!u) {
+        lw_error_set(err, LW_ERR_CLIENT, false, "OutOfMemory", "out of memory");
+        return -1;
+    }
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK
+        || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
+        || curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
+        lw_error_set(err, LW_ERR_CLIENT, false, "InvalidEndpoint", "not a valid URL: %.200s", url);
+        goto out;
+    }
+    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+        lw_error_set(err, LW_ERR_CLIENT, false, "InvalidEndpoint",
+                     "endpoint must be http or https, not %s: %.200s", scheme, url);
+        goto out;
+    }
+    curl_url_get(u, CURLUPART_PORT, &port, 0);       /* absent: default port */
+    curl_url_get(u, CURLUPART_PATH, &p, 0);
+    int n = port ? snprintf(host, hostlen, "%s:%s", h, port) : snprintf(host, hostlen, "%s", h);
+    int m = snprintf(path, pathlen, "%s", p && *p ? p : "/");
+    if (n < 0 || (size_t)n >= hostlen || m < 0 || (size_t)m >= pathlen) {
+        lw_error_set(err, LW_ERR_CLIENT, false, "InvalidEndpoint", "endpoint URL too long");
+        goto out;
+    }
+    rc = 0;
+out:
+    curl_free(scheme);
+    curl_free(h);
+    curl_free(port);
+    curl_free(p);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+const char *lw_http_curl_version(void)
+{
+    return curl_version_info(CURLVERSION_NOW)->version;
+}

@@ -69,6 +69,14 @@ void lw_http_cancel(struct lw_http_req *r);
 /* Requests submitted and not yet completed or cancelled. */
 size_t lw_http_active(const struct lw_http *h);
 
+/* Split a URL with libcurl's parser: host (with ":port" when the URL names a
+ * port that is not the scheme's default; IPv6 in brackets) for a Host
+ * header, and the path (at least "/"). Only http and https are accepted. */
+int lw_http_url_parts(const char *url, char *host, size_t hostlen, char *path, size_t pathlen,
+                      struct lw_error *err);
+/* The libcurl version string, e.g. "7.88.1". */
+const char *lw_http_curl_version(void);
+
 /* Case-insensitive header lookup in a response; NULL if absent. */
 const char *lw_http_header_get(const struct lw_http_response *r, const char *name);
 #endif
