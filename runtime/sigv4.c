@@ -1,8 +1,8 @@
 /* sigv4.c: SigV4 canonical request, string to sign, signature, signing-key cache.
  *
- * One pass computes an upper bound for every piece of text, takes one
- * scratch area (on the stack for usual requests, else the heap), and then
- * writes without further allocation. See sigv4.h for the rules. */
+ * One pass measures every piece of text, takes one scratch area (on the
+ * stack for usual requests, else the heap) and then writes without further
+ * allocation. See sigv4.h for the rules. */
 #include "sigv4.h"
 #include "hash.h"
 #include <stdint.h>
@@ -20,6 +20,8 @@
 
 static const char ALGORITHM[] = "AWS4-HMAC-SHA256";
 static const char TERMINATOR[] = "aws4_request";
+#define SCOPE_MAX (8 + 1 + MAX_SCOPE_PART + 1 + MAX_SCOPE_PART + 1 + sizeof TERMINATOR)
+#define STS_MAX (sizeof ALGORITHM + 17 + SCOPE_MAX + LW_SHA256_HEX_LEN)
 
 /* ---------------------------------------------------------------- cache */
 
@@ -27,10 +29,8 @@ struct cache_entry {
     unsigned long last_used;                /* 0 = empty slot */
     unsigned char secret_hash[LW_SHA256_LEN];
     unsigned char key[LW_SHA256_LEN];
-    char date[8];
-    size_t region_len, service_len;
-    char region[MAX_SCOPE_PART];
-    char service[MAX_SCOPE_PART];
+    size_t scope_len;
+    char scope[SCOPE_MAX];                  /* "<date>/<region>/<service>/aws4_request" */
 };
 
 struct lw_sigv4_cache {
@@ -42,12 +42,9 @@ struct lw_sigv4_cache {
 struct lw_sigv4_cache *lw_sigv4_cache_new(void)
 {
     struct lw_sigv4_cache *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    c->hash = lw_hash_new();
-    if (!c->hash) {
+    if (c && !(c->hash = lw_hash_new())) {
         free(c);
-        return NULL;
+        c = NULL;
     }
     return c;
 }
@@ -74,23 +71,18 @@ static int derive_with(struct lw_hash *h, const char *secret, size_t slen, const
                        const char *region, size_t rlen, const char *service, size_t svlen,
                        unsigned char key[LW_SHA256_LEN])
 {
-    unsigned char stack[4 + 124], *k = stack;
+    unsigned char stack[128], *k = stack;
     unsigned char a[LW_SHA256_LEN], b[LW_SHA256_LEN];
     int rc = LW_SIGV4_ECRYPTO;
-    if (slen > sizeof stack - 4) {
-        k = malloc(slen + 4);
-        if (!k)
-            return LW_SIGV4_ENOMEM;
-    }
+    if (slen + 4 > sizeof stack && !(k = malloc(slen + 4)))
+        return LW_SIGV4_ENOMEM;
     memcpy(k, "AWS4", 4);
     memcpy(k + 4, secret, slen);
-    if (lw_hash_hmac_sha256(h, k, slen + 4, date8, 8, a) < 0
-        || lw_hash_hmac_sha256(h, a, sizeof a, region, rlen, b) < 0
-        || lw_hash_hmac_sha256(h, b, sizeof b, service, svlen, a) < 0
-        || lw_hash_hmac_sha256(h, a, sizeof a, TERMINATOR, sizeof TERMINATOR - 1, key) < 0)
-        goto done;
-    rc = 0;
-done:
+    if (lw_hash_hmac_sha256(h, k, slen + 4, date8, 8, a) == 0
+        && lw_hash_hmac_sha256(h, a, sizeof a, region, rlen, b) == 0
+        && lw_hash_hmac_sha256(h, b, sizeof b, service, svlen, a) == 0
+        && lw_hash_hmac_sha256(h, a, sizeof a, TERMINATOR, sizeof TERMINATOR - 1, key) == 0)
+        rc = 0;
     lw_hash_wipe(k, slen + 4);
     lw_hash_wipe(a, sizeof a);
     lw_hash_wipe(b, sizeof b);
@@ -113,22 +105,22 @@ int lw_sigv4_derive_key(const char *secret, const char *date8, const char *regio
     return rc;
 }
 
-/* The signing key for this scope, from the cache when it has it. */
+/* The signing key for `scope` ("<date>/<region>/<service>/aws4_request"),
+ * from the cache when it has it. */
 static int signing_key(struct lw_sigv4_cache *c, struct lw_hash *h, const char *secret,
-                       size_t slen, const char *date8, const char *region, size_t rlen,
-                       const char *service, size_t svlen, unsigned char key[LW_SHA256_LEN])
+                       size_t slen, const char *scope, size_t scope_len, size_t rlen,
+                       size_t svlen, unsigned char key[LW_SHA256_LEN])
 {
+    const char *region = scope + 9, *service = region + rlen + 1;
     if (!c)
-        return derive_with(h, secret, slen, date8, region, rlen, service, svlen, key);
+        return derive_with(h, secret, slen, scope, region, rlen, service, svlen, key);
     unsigned char sh[LW_SHA256_LEN];
     if (lw_hash_sha256(h, secret, slen, sh) < 0)
         return LW_SIGV4_ECRYPTO;
     struct cache_entry *victim = &c->e[0];
     for (int i = 0; i < CACHE_SLOTS; i++) {
         struct cache_entry *e = &c->e[i];
-        if (e->last_used && e->region_len == rlen && e->service_len == svlen
-            && memcmp(e->date, date8, 8) == 0 && memcmp(e->region, region, rlen) == 0
-            && memcmp(e->service, service, svlen) == 0
+        if (e->last_used && e->scope_len == scope_len && memcmp(e->scope, scope, scope_len) == 0
             && lw_hash_equal(e->secret_hash, sh, sizeof sh)) {
             e->last_used = ++c->tick;
             c->hits++;
@@ -140,16 +132,13 @@ static int signing_key(struct lw_sigv4_cache *c, struct lw_hash *h, const char *
             victim = e;
     }
     c->misses++;
-    int rc = derive_with(h, secret, slen, date8, region, rlen, service, svlen, key);
+    int rc = derive_with(h, secret, slen, scope, region, rlen, service, svlen, key);
     if (rc == 0) {
         victim->last_used = ++c->tick;
         memcpy(victim->secret_hash, sh, sizeof sh);
         memcpy(victim->key, key, LW_SHA256_LEN);
-        memcpy(victim->date, date8, 8);
-        victim->region_len = rlen;
-        victim->service_len = svlen;
-        memcpy(victim->region, region, rlen);
-        memcpy(victim->service, service, svlen);
+        memcpy(victim->scope, scope, scope_len);
+        victim->scope_len = scope_len;
     }
     lw_hash_wipe(sh, sizeof sh);
     return rc;
@@ -173,25 +162,38 @@ static inline bool is_tchar(unsigned char c)
     return is_alnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-static inline bool is_ws(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
 static inline int hexval(unsigned char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    unsigned d = c - 48u, l = (c | 32u) - 97u;     /* c - '0', lower(c) - 'a' */
+    return d < 10 ? (int)d : l < 6 ? (int)l + 10 : -1;
 }
 
 static inline unsigned char lower(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* Eight bytes at a time (SWAR): these scans see the ~1 KB session token on
+ * every call. any_lt: some byte < n (n <= 128); any_gt: some byte > n
+ * (n <= 127). Both are exact as yes/no answers for the whole word. */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+static inline uint64_t load8(const char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+static inline uint64_t any_lt(uint64_t x, unsigned n)
+{
+    return (x - ONES * n) & ~x & HIGHS;
+}
+
+static inline uint64_t any_gt(uint64_t x, unsigned n)
+{
+    return ((x + ONES * (127 - n)) | x) & HIGHS;
 }
 
 /* Length of s if every byte is visible ASCII (and, for scope parts, not
@@ -200,36 +202,48 @@ static size_t check_word(const char *s, size_t max, bool scope_part)
 {
     if (!s)
         return 0;
-    size_t n = 0;
-    for (; s[n]; n++) {
-        unsigned char c = (unsigned char)s[n];
-        if (c <= 0x20 || c >= 0x7f || n >= max)
-            return 0;
-        if (scope_part && (c == '/' || c == ','))
+    size_t n = strlen(s), i = 0;
+    if (n == 0 || n > max)
+        return 0;
+    if (!scope_part)
+        for (; i + 8 <= n; i += 8)
+            if (any_lt(load8(s + i), 0x21) | any_gt(load8(s + i), 0x7e))
+                return 0;
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 0x20 || c >= 0x7f || (scope_part && (c == '/' || c == ',')))
             return 0;
     }
     return n;
 }
 
 /* Header value check: tab, visible ASCII and bytes >= 0x80 are fine; CR or
- * LF only as part of a line fold. Returns the length, or (size_t)-1. */
+ * LF only as part of a line fold. Returns the length, or (size_t)-1. The
+ * exact walk starts at the first word holding a control byte. */
 static size_t check_value(const char *v)
 {
-    size_t i = 0;
-    for (; v[i]; i++) {
+    size_t n = strlen(v), i = 0;
+    while (i + 8 <= n && !(any_lt(load8(v + i), 0x20) | any_lt(load8(v + i) ^ (ONES * 0x7f), 1)))
+        i += 8;
+    for (; i < n; i++) {
         unsigned char c = (unsigned char)v[i];
-        if (c >= 0x20 && c != 0x7f)
-            continue;
-        if (c == '\t')
-            continue;
-        if (c == '\r' && v[i + 1] == '\n')
-            continue;
-        if (c == '\n' && (v[i + 1] == ' ' || v[i + 1] == '\t'))
+        if ((c >= 0x20 && c != 0x7f) || c == '\t' || (c == '\r' && v[i + 1] == '\n')
+            || (c == '\n' && (v[i + 1] == ' ' || v[i + 1] == '\t')))
             continue;
         return (size_t)-1;
     }
-    return i;
+    return n;
 }
+
+/* ASCII case-insensitive equality of n bytes (header names). */
+static bool ci_eq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+            return false;
+    return true;
+}
+#define NAME_IS(name, nl, lit) ((nl) == sizeof(lit) - 1 && ci_eq((name), (lit), (nl)))
 
 /* ----------------------------------------------------------------- writer */
 
@@ -253,34 +267,31 @@ static inline void put(struct w *w, const void *s, size_t n)
 
 static inline void put_c(struct w *w, char c)
 {
-    if (w->len >= w->cap) {
+    put(w, &c, 1);
+}
+
+static void put_lower(struct w *w, const char *s, size_t n)
+{
+    if (n > w->cap - w->len) {
         w->over = true;
         return;
     }
-    w->p[w->len++] = c;
+    for (size_t i = 0; i < n; i++)
+        w->p[w->len++] = (char)lower((unsigned char)s[i]);
 }
 
-static inline void put_pct(struct w *w, unsigned char c)
+/* c itself if unreserved (or "/" when keep_slash), else %XX upper-case. */
+static inline void put_enc(struct w *w, unsigned char c, bool keep_slash)
 {
     static const char hex[] = "0123456789ABCDEF";
     char b[3] = {'%', hex[c >> 4], hex[c & 15]};
-    put(w, b, 3);
+    if (is_unreserved(c) || (keep_slash && c == '/'))
+        put_c(w, (char)c);
+    else
+        put(w, b, 3);
 }
 
-/* Percent-encode everything but the unreserved set (and "/" if keep_slash). */
-static void put_encoded(struct w *w, const char *s, size_t n, bool keep_slash)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (is_unreserved(c) || (keep_slash && c == '/'))
-            put_c(w, (char)c);
-        else
-            put_pct(w, c);
-    }
-}
-
-/* Percent-decode (valid %XX only) then encode: the canonical form of a query
- * name or value. */
+/* Percent-decode (valid %XX only), then encode: a query name or value. */
 static void put_recoded(struct w *w, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -291,32 +302,34 @@ static void put_recoded(struct w *w, const char *s, size_t n)
             c = (unsigned char)(hi << 4 | lo);
             i += 2;
         }
-        if (is_unreserved(c))
-            put_c(w, (char)c);
-        else
-            put_pct(w, c);
+        put_enc(w, c, false);
     }
 }
 
-/* Value trimmed, each run of white space (including folds) one space. */
+/* Value trimmed, each run of white space (including folds) one space.
+ * Values were checked by check_value (or are signer-made), so the only bytes
+ * <= 0x20 left in them are space, tab, CR and LF: all white space. Copies
+ * whole runs of other bytes at once. */
 static void put_value(struct w *w, const char *v, size_t n)
 {
     size_t i = 0;
-    while (i < n && is_ws((unsigned char)v[i]))
+    while (i < n && (unsigned char)v[i] <= 0x20)
         i++;
-    while (n > i && is_ws((unsigned char)v[n - 1]))
+    while (n > i && (unsigned char)v[n - 1] <= 0x20)
         n--;
-    bool space = false;
-    for (; i < n; i++) {
-        unsigned char c = (unsigned char)v[i];
-        if (is_ws(c)) {
-            if (!space)
-                put_c(w, ' ');
-            space = true;
-        } else {
-            put_c(w, (char)c);
-            space = false;
-        }
+    while (i < n) {
+        size_t j = i;
+        while (j + 8 <= n && !any_lt(load8(v + j), 0x21))
+            j += 8;
+        while (j < n && (unsigned char)v[j] > 0x20)
+            j++;
+        put(w, v + i, j - i);
+        if (j == n)
+            break;
+        while ((unsigned char)v[j] <= 0x20)     /* stops before n: v[n-1] > 0x20 */
+            j++;
+        put_c(w, ' ');
+        i = j;
     }
 }
 
@@ -329,11 +342,12 @@ static void put_path(struct w *w, const char *path, size_t n, bool normalize)
         return;
     }
     if (!normalize) {
-        put_encoded(w, path, n, true);
+        for (size_t i = 0; i < n; i++)
+            put_enc(w, (unsigned char)path[i], true);
         return;
     }
-    /* The output always ends in "/" while segments are added; ".." drops the
-     * last segment; "" and "." add nothing. */
+    /* The output ends in "/" while segments are added; ".." drops the last
+     * segment; "" and "." add nothing. */
     size_t start = w->len;
     put_c(w, '/');
     const char *p = path, *end = path + n;
@@ -355,7 +369,8 @@ static void put_path(struct w *w, const char *path, size_t n, bool normalize)
             }
             continue;
         }
-        put_encoded(w, seg, sl, false);
+        for (size_t i = 0; i < sl; i++)
+            put_enc(w, (unsigned char)seg[i], false);
         put_c(w, '/');
     }
     /* Keep a trailing slash only if the raw path had one. */
@@ -363,19 +378,22 @@ static void put_path(struct w *w, const char *path, size_t n, bool normalize)
         w->len--;
 }
 
-/* -------------------------------------------------------------- query */
+/* -------------------------------------------------------- query, sorting */
 
-struct param {
+struct param {                          /* one query parameter, already encoded */
     const char *k, *v;
     size_t kl, vl;
+};
+
+struct hdr {
+    const char *name, *value;           /* as given (name in any case) */
+    size_t nl, vl, idx;                 /* idx: send order, keeps the sort stable */
 };
 
 static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl)
 {
     int c = memcmp(a, b, al < bl ? al : bl);
-    if (c)
-        return c;
-    return al < bl ? -1 : al > bl;
+    return c ? c : (al > bl) - (al < bl);
 }
 
 static int cmp_param(const void *x, const void *y)
@@ -383,6 +401,40 @@ static int cmp_param(const void *x, const void *y)
     const struct param *a = x, *b = y;
     int c = cmp_bytes(a->k, a->kl, b->k, b->kl);
     return c ? c : cmp_bytes(a->v, a->vl, b->v, b->vl);
+}
+
+/* Lower-cased names in byte order, then send order. */
+static int cmp_hdr(const void *x, const void *y)
+{
+    const struct hdr *a = x, *b = y;
+    size_t n = a->nl < b->nl ? a->nl : b->nl;
+    for (size_t i = 0; i < n; i++) {
+        int c = lower((unsigned char)a->name[i]) - lower((unsigned char)b->name[i]);
+        if (c)
+            return c;
+    }
+    if (a->nl != b->nl)
+        return (a->nl > b->nl) - (a->nl < b->nl);
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* Insertion sort for the handful of items a request has; qsort beyond. */
+_Static_assert(sizeof(struct hdr) <= 64 && sizeof(struct param) <= 64, "sort_small buffer");
+static void sort_small(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > SMALL_SORT) {
+        qsort(base, n, size, cmp);
+        return;
+    }
+    char *b = base, t[64];
+    for (size_t i = 1; i < n; i++) {
+        size_t j = i;
+        memcpy(t, b + i * size, size);
+        while (j > 0 && cmp(b + (j - 1) * size, t) > 0)
+            j--;
+        memmove(b + (j + 1) * size, b + j * size, (i - j) * size);
+        memcpy(b + j * size, t, size);
+    }
 }
 
 static size_t count_params(const char *q, size_t n)
@@ -408,27 +460,16 @@ static void put_query(struct w *w, struct w *enc, struct param *ps, const char *
         if (e == s)
             continue;                       /* "a=1&&b=2": empty pair ignored */
         const char *eq = memchr(s, '=', (size_t)(e - s));
-        const char *ke = eq ? eq : e;
         struct param *pp = &ps[np++];
         pp->k = enc->p + enc->len;
-        put_recoded(enc, s, (size_t)(ke - s));
+        put_recoded(enc, s, (size_t)((eq ? eq : e) - s));
         pp->kl = (size_t)(enc->p + enc->len - pp->k);
         pp->v = enc->p + enc->len;
         if (eq)
             put_recoded(enc, eq + 1, (size_t)(e - eq - 1));
         pp->vl = (size_t)(enc->p + enc->len - pp->v);
     }
-    if (np <= SMALL_SORT) {
-        for (size_t i = 1; i < np; i++) {
-            struct param t = ps[i];
-            size_t j = i;
-            for (; j > 0 && cmp_param(&ps[j - 1], &t) > 0; j--)
-                ps[j] = ps[j - 1];
-            ps[j] = t;
-        }
-    } else {
-        qsort(ps, np, sizeof *ps, cmp_param);
-    }
+    sort_small(ps, np, sizeof *ps, cmp_param);
     for (size_t i = 0; i < np; i++) {
         if (i)
             put_c(w, '&');
@@ -437,42 +478,6 @@ static void put_query(struct w *w, struct w *enc, struct param *ps, const char *
         put(w, ps[i].v, ps[i].vl);
     }
 }
-
-/* ------------------------------------------------------------ headers */
-
-struct hdr {
-    const char *name;   /* lower case */
-    const char *value;  /* raw */
-    size_t nl, vl, idx; /* idx: position in send order, keeps the sort stable */
-};
-
-static int cmp_hdr(const void *x, const void *y)
-{
-    const struct hdr *a = x, *b = y;
-    int c = cmp_bytes(a->name, a->nl, b->name, b->nl);
-    return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
-}
-
-static void sort_hdrs(struct hdr *h, size_t n)
-{
-    if (n > SMALL_SORT) {
-        qsort(h, n, sizeof *h, cmp_hdr);
-        return;
-    }
-    for (size_t i = 1; i < n; i++) {
-        struct hdr t = h[i];
-        size_t j = i;
-        for (; j > 0 && cmp_hdr(&h[j - 1], &t) > 0; j--)
-            h[j] = h[j - 1];
-        h[j] = t;
-    }
-}
-
-static bool name_is(const struct hdr *h, const char *lit, size_t litlen)
-{
-    return h->nl == litlen && memcmp(h->name, lit, litlen) == 0;
-}
-#define NAME_IS(h, lit) name_is((h), (lit), sizeof(lit) - 1)
 
 /* ---------------------------------------------------------------- time */
 
@@ -483,32 +488,24 @@ static int amz_date(time_t t, char out[17])
     int64_t s = (int64_t)t;
     if (s < 0 || s > INT64_C(253402300799))        /* 9999-12-31T23:59:59Z */
         return LW_SIGV4_ETIME;
-    int64_t days = s / 86400, rem = s % 86400;
     /* civil_from_days, H. Hinnant's algorithm. */
-    days += 719468;
-    int64_t era = days / 146097;
-    int64_t doe = days - era * 146097;
+    int64_t days = s / 86400 + 719468, rem = s % 86400;
+    int64_t era = days / 146097, doe = days - era * 146097;
     int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    int64_t y = yoe + era * 400 + (m <= 2);
-    int64_t hh = rem / 3600, mm = rem / 60 % 60, ss = rem % 60;
-    int64_t v[6] = {y, m, d, hh, mm, ss};
-    int w[6] = {4, 2, 2, 2, 2, 2};
+    int64_t mp = (5 * doy + 2) / 153, m = mp < 10 ? mp + 3 : mp - 9;
+    int64_t v[6] = {yoe + era * 400 + (m <= 2), m, doy - (153 * mp + 2) / 5 + 1,
+                    rem / 3600, rem / 60 % 60, rem % 60};
+    static const int width[6] = {4, 2, 2, 2, 2, 2};
     char *o = out;
     for (int i = 0; i < 6; i++) {
-        for (int k = w[i] - 1; k >= 0; k--) {
+        for (int k = width[i] - 1; k >= 0; k--, v[i] /= 10)
             o[k] = (char)('0' + v[i] % 10);
-            v[i] /= 10;
-        }
-        o += w[i];
+        o += width[i];
         if (i == 2)
             *o++ = 'T';
     }
-    *o++ = 'Z';
-    *o = '\0';
+    memcpy(o, "Z", 2);
     return 0;
 }
 
@@ -530,20 +527,206 @@ void lw_sigv4_debug_free(struct lw_sigv4_debug *d)
     lw_buf_free(&d->string_to_sign);
 }
 
-static int fill_debug(struct lw_sigv4_debug *d, const char *cr, size_t crlen, size_t tok_off,
-                      size_t tok_len, const char *sts, size_t stslen)
+/* What one signature carries from phase to phase. */
+struct job {
+    const struct lw_sigv4_request *req;
+    const struct lw_sigv4_params *prm;
+    struct lw_sigv4_result *out;
+    const char *token, *path, *query;       /* token NULL without one */
+    size_t mlen, aklen, rlen, svlen, slen, toklen, plen, qlen, phlen;
+    bool sign_token, sign_body;
+    size_t hdr_bytes;                       /* room the caller's headers need */
+    size_t tok_off, signed_off, signed_len; /* positions in the canonical request */
+    char sts[STS_MAX];                      /* string to sign */
+    size_t sts_len, scope_off, scope_len;   /* the scope is part of it */
+};
+
+/* Method, credentials, time, payload hash; starts the string to sign. */
+static int check_scalars(struct job *j)
+{
+    const struct lw_sigv4_request *req = j->req;
+    const struct lw_sigv4_params *prm = j->prm;
+    if (!req->method || (req->nheaders && !req->headers)
+        || (req->body_len && !req->body && !req->payload_hash))
+        return LW_SIGV4_EARG;
+    j->mlen = check_word(req->method, 64, false);
+    j->aklen = check_word(prm->access_key_id, MAX_KEY_ID, true);
+    j->rlen = check_word(prm->region, MAX_SCOPE_PART, true);
+    j->svlen = check_word(prm->service, MAX_SCOPE_PART, true);
+    j->slen = prm->secret_access_key ? strlen(prm->secret_access_key) : 0;
+    j->token = prm->session_token && *prm->session_token ? prm->session_token : NULL;
+    j->toklen = j->token ? check_word(j->token, SIZE_MAX, false) : 0;
+    if (!j->mlen || !j->aklen || !j->rlen || !j->svlen || !j->slen || (j->token && !j->toklen))
+        return LW_SIGV4_EARG;
+    for (size_t i = 0; i < j->mlen; i++)
+        if (!is_tchar((unsigned char)req->method[i]))
+            return LW_SIGV4_EARG;
+    j->sign_token = j->token && !(prm->flags & LW_SIGV4_OMIT_SESSION_TOKEN);
+    j->sign_body = prm->flags & LW_SIGV4_SIGN_BODY;
+    if (req->payload_hash) {
+        size_t n = check_word(req->payload_hash, MAX_PAYLOAD_HASH, false);
+        if (!n)
+            return LW_SIGV4_EARG;
+        memcpy(j->out->payload_hash, req->payload_hash, n + 1);
+    }
+    j->path = req->path ? req->path : "";
+    j->query = req->query ? req->query : "";
+    j->plen = strlen(j->path);
+    j->qlen = strlen(j->query);
+    int rc = amz_date(prm->time, j->out->amz_date);
+    if (rc < 0)
+        return rc;
+    /* "AWS4-HMAC-SHA256\n<amz date>\n<date>/<region>/<service>/aws4_request\n" */
+    struct w st = {j->sts, 0, sizeof j->sts, false};
+    put(&st, ALGORITHM, sizeof ALGORITHM - 1);
+    put_c(&st, '\n');
+    put(&st, j->out->amz_date, 16);
+    put_c(&st, '\n');
+    j->scope_off = st.len;
+    put(&st, j->out->amz_date, 8);
+    put_c(&st, '/');
+    put(&st, prm->region, j->rlen);
+    put_c(&st, '/');
+    put(&st, prm->service, j->svlen);
+    put_c(&st, '/');
+    put(&st, TERMINATOR, sizeof TERMINATOR - 1);
+    j->scope_len = st.len - j->scope_off;
+    put_c(&st, '\n');
+    j->sts_len = st.len;
+    return 0;
+}
+
+/* Validate the caller's headers into hs[]; refuse the signer's own headers,
+ * insist on Host; add the signer's headers and sort. *n gets the count. */
+static int collect_headers(struct job *j, struct hdr *hs, size_t *n)
+{
+    bool host = false;
+    size_t k = 0;
+    for (; k < j->req->nheaders; k++) {
+        const struct lw_sigv4_header *in = &j->req->headers[k];
+        if (!in->name || !in->value)
+            return LW_SIGV4_EHEADER;
+        size_t nl = 0;
+        while (in->name[nl] && is_tchar((unsigned char)in->name[nl]))
+            nl++;
+        size_t vl = check_value(in->value);
+        if (!nl || in->name[nl] || vl == (size_t)-1)
+            return LW_SIGV4_EHEADER;
+        if (NAME_IS(in->name, nl, "authorization") || NAME_IS(in->name, nl, "x-amz-date")
+            || NAME_IS(in->name, nl, "x-amz-security-token")
+            || (j->sign_body && NAME_IS(in->name, nl, "x-amz-content-sha256")))
+            return LW_SIGV4_ERESERVED;
+        host |= NAME_IS(in->name, nl, "host");
+        hs[k] = (struct hdr){in->name, in->value, nl, vl, k};
+        j->hdr_bytes += 2 * nl + vl + 3;    /* "name:value\n" and "name;" */
+    }
+    if (!host)
+        return LW_SIGV4_ENOHOST;
+    hs[k++] = (struct hdr){"x-amz-date", j->out->amz_date, 10, 16, 0};
+    if (j->sign_token)
+        hs[k++] = (struct hdr){"x-amz-security-token", j->token, 20, j->toklen, 0};
+    if (j->sign_body)                       /* payload_hash is filled in before sorting */
+        hs[k++] = (struct hdr){"x-amz-content-sha256", j->out->payload_hash, 20, 0, 0};
+    for (size_t i = j->req->nheaders; i < k; i++) {
+        hs[i].idx = i;
+        j->hdr_bytes += 2 * hs[i].nl + (hs[i].vl ? hs[i].vl : MAX_PAYLOAD_HASH) + 3;
+    }
+    *n = k;
+    return 0;
+}
+
+static bool same_name(const struct hdr *a, const struct hdr *b)
+{
+    return a->nl == b->nl && ci_eq(a->name, b->name, a->nl);
+}
+
+static void write_canonical(struct job *j, const struct hdr *hs, size_t n, struct w *cr,
+                            struct w *enc, struct param *ps)
+{
+    put(cr, j->req->method, j->mlen);
+    put_c(cr, '\n');
+    put_path(cr, j->path, j->plen, !(j->prm->flags & LW_SIGV4_NO_NORMALIZE_PATH));
+    put_c(cr, '\n');
+    if (j->qlen)
+        put_query(cr, enc, ps, j->query, j->qlen);
+    put_c(cr, '\n');
+    for (size_t i = 0; i < n; i++) {
+        if (i && same_name(&hs[i], &hs[i - 1])) {
+            put_c(cr, ',');                 /* repeated name: one line, values in order */
+        } else {
+            if (i)
+                put_c(cr, '\n');
+            put_lower(cr, hs[i].name, hs[i].nl);
+            put_c(cr, ':');
+        }
+        if (j->sign_token && NAME_IS(hs[i].name, hs[i].nl, "x-amz-security-token"))
+            j->tok_off = cr->len;           /* only the signer adds this name */
+        put_value(cr, hs[i].value, hs[i].vl);
+    }
+    put(cr, "\n\n", 2);
+    j->signed_off = cr->len;
+    for (size_t i = 0; i < n; i++) {
+        if (i && same_name(&hs[i], &hs[i - 1]))
+            continue;
+        if (i)
+            put_c(cr, ';');
+        put_lower(cr, hs[i].name, hs[i].nl);
+    }
+    j->signed_len = cr->len - j->signed_off;
+    put_c(cr, '\n');
+    put(cr, j->out->payload_hash, j->phlen);
+}
+
+/* Authorization ("AWS4-HMAC-SHA256 Credential=<id>/<scope>,
+ * SignedHeaders=<list>, Signature=<hex>") and the headers to add. */
+static int write_result(struct job *j, const char *signed_list)
+{
+    static const char c1[] = " Credential=", c2[] = ", SignedHeaders=", c3[] = ", Signature=";
+    struct lw_sigv4_result *out = j->out;
+    size_t alen = sizeof ALGORITHM - 1 + sizeof c1 - 1 + j->aklen + 1 + j->scope_len
+                  + sizeof c2 - 1 + j->signed_len + sizeof c3 - 1 + LW_SHA256_HEX_LEN;
+    char *auth = out->auth_inline_;
+    if (alen + 1 > sizeof out->auth_inline_ && !(auth = out->auth_heap_ = malloc(alen + 1)))
+        return LW_SIGV4_ENOMEM;
+    struct w aw = {auth, 0, alen, false};
+    put(&aw, ALGORITHM, sizeof ALGORITHM - 1);
+    put(&aw, c1, sizeof c1 - 1);
+    put(&aw, j->prm->access_key_id, j->aklen);
+    put_c(&aw, '/');
+    put(&aw, j->sts + j->scope_off, j->scope_len);
+    put(&aw, c2, sizeof c2 - 1);
+    put(&aw, signed_list, j->signed_len);
+    put(&aw, c3, sizeof c3 - 1);
+    put(&aw, out->signature, LW_SHA256_HEX_LEN);
+    auth[aw.len] = '\0';
+    out->authorization = auth;
+    out->authorization_len = aw.len;
+    size_t na = 0;
+    out->add[na++] = (struct lw_sigv4_header){"X-Amz-Date", out->amz_date};
+    if (j->token)
+        out->add[na++] = (struct lw_sigv4_header){"X-Amz-Security-Token", j->token};
+    if (j->sign_body)
+        out->add[na++] = (struct lw_sigv4_header){"x-amz-content-sha256", out->payload_hash};
+    out->add[na++] = (struct lw_sigv4_header){"Authorization", auth};
+    out->nadd = na;
+    return 0;
+}
+
+static int write_debug(const struct job *j, struct lw_sigv4_debug *d, const char *cr,
+                       size_t crlen)
 {
     static const char redacted[] = "<redacted>";
-    struct lw_buf *c = &d->canonical_request, *s = &d->string_to_sign;
+    struct lw_buf *c = &d->canonical_request;
+    size_t off = j->tok_off, tl = j->sign_token ? j->toklen : 0;
     lw_buf_reset(c);
-    lw_buf_reset(s);
+    lw_buf_reset(&d->string_to_sign);
     int bad;
-    if (d->redact_token && tok_len)
-        bad = lw_buf_append(c, cr, tok_off) | lw_buf_append(c, redacted, sizeof redacted - 1)
-              | lw_buf_append(c, cr + tok_off + tok_len, crlen - tok_off - tok_len);
+    if (d->redact_token && tl)
+        bad = lw_buf_append(c, cr, off) | lw_buf_append(c, redacted, sizeof redacted - 1)
+              | lw_buf_append(c, cr + off + tl, crlen - off - tl);
     else
         bad = lw_buf_append(c, cr, crlen);
-    bad |= lw_buf_append(s, sts, stslen);
+    bad |= lw_buf_append(&d->string_to_sign, j->sts, j->sts_len);
     return bad ? LW_SIGV4_ENOMEM : 0;
 }
 
@@ -559,250 +742,64 @@ int lw_sigv4_sign(struct lw_sigv4_cache *cache, const struct lw_sigv4_request *r
     struct param *ps = stack_params;
     struct lw_hash *tmp_hash = NULL;
     unsigned char key[LW_SHA256_LEN], mac[LW_SHA256_LEN];
+    struct job j = {.req = req, .prm = prm, .out = out};
     int rc = LW_SIGV4_EARG;
 
     if (!out)
         return LW_SIGV4_EARG;
     memset(out, 0, offsetof(struct lw_sigv4_result, auth_inline_));
-    if (!req || !prm || !req->method || (req->nheaders && !req->headers)
-        || (req->body_len && !req->body && !req->payload_hash))
+    if (!req || !prm || (rc = check_scalars(&j)) < 0)
         goto done;
 
-    /* Scalars. */
-    size_t mlen = check_word(req->method, 64, false);
-    size_t aklen = check_word(prm->access_key_id, MAX_KEY_ID, true);
-    size_t rlen = check_word(prm->region, MAX_SCOPE_PART, true);
-    size_t svlen = check_word(prm->service, MAX_SCOPE_PART, true);
-    size_t slen = prm->secret_access_key ? strlen(prm->secret_access_key) : 0;
-    const char *token = prm->session_token && *prm->session_token ? prm->session_token : NULL;
-    size_t toklen = token ? check_word(token, SIZE_MAX, false) : 0;
-    if (!mlen || !aklen || !rlen || !svlen || !slen || (token && !toklen))
+    /* Scratch: the header and parameter arrays, then one text area for the
+     * encoded query pieces and the canonical request. A header costs at
+     * most 2 * name + value + 3 bytes there; a path or query byte at most 3
+     * ("%XX") plus separators. */
+    size_t nh = req->nheaders + 1 + j.sign_token + j.sign_body, n = 0;
+    size_t np = j.qlen ? count_params(j.query, j.qlen) : 0;
+    rc = LW_SIGV4_ENOMEM;
+    if ((nh > STACK_HEADERS && !(hs = malloc(nh * sizeof *hs)))
+        || (np > STACK_PARAMS && !(ps = malloc(np * sizeof *ps))))
         goto done;
-    for (size_t i = 0; i < mlen; i++)
-        if (!is_tchar((unsigned char)req->method[i]))
-            goto done;
-    bool sign_token = token && !(prm->flags & LW_SIGV4_OMIT_SESSION_TOKEN);
-    bool sign_body = prm->flags & LW_SIGV4_SIGN_BODY;
-    if ((rc = amz_date(prm->time, out->amz_date)) < 0)
+    if ((rc = collect_headers(&j, hs, &n)) < 0)
         goto done;
-    rc = LW_SIGV4_EARG;
-    if (req->payload_hash) {
-        size_t n = check_word(req->payload_hash, MAX_PAYLOAD_HASH, false);
-        if (!n)
-            goto done;
-        memcpy(out->payload_hash, req->payload_hash, n + 1);
-    }
-    const char *path = req->path ? req->path : "";
-    const char *query = req->query ? req->query : "";
-    size_t plen = strlen(path), qlen = strlen(query);
+    size_t cr_cap = j.mlen + 1 + 3 * j.plen + 3 + 4 * j.qlen + 2 + j.hdr_bytes + 2
+                    + MAX_PAYLOAD_HASH;
+    rc = LW_SIGV4_ENOMEM;
+    if (3 * j.qlen + cr_cap > sizeof stack_text && !(text = malloc(3 * j.qlen + cr_cap)))
+        goto done;
+    struct w enc = {text, 0, 3 * j.qlen, false};
+    struct w cr = {text + 3 * j.qlen, 0, cr_cap, false};
 
-    /* Headers: validate, measure. */
-    size_t nh = req->nheaders + 1 + (sign_token ? 1 : 0) + (sign_body ? 1 : 0);
-    if (nh > STACK_HEADERS && !(hs = malloc(nh * sizeof *hs))) {
-        rc = LW_SIGV4_ENOMEM;
-        goto done;
-    }
-    size_t names = 0, hdr_bytes = 0;
-    for (size_t i = 0; i < req->nheaders; i++) {
-        const struct lw_sigv4_header *in = &req->headers[i];
-        if (!in->name || !in->value) {
-            rc = LW_SIGV4_EHEADER;
-            goto done;
-        }
-        size_t nl = 0;
-        while (in->name[nl] && is_tchar((unsigned char)in->name[nl]))
-            nl++;
-        size_t vl = check_value(in->value);
-        if (!nl || in->name[nl] || vl == (size_t)-1) {
-            rc = LW_SIGV4_EHEADER;
-            goto done;
-        }
-        hs[i] = (struct hdr){.name = in->name, .value = in->value, .nl = nl, .vl = vl, .idx = i};
-        names += nl;
-        hdr_bytes += 2 * nl + vl + 3;
-    }
-    size_t qparams = qlen ? count_params(query, qlen) : 0;
-    if (qparams > STACK_PARAMS && !(ps = malloc(qparams * sizeof *ps))) {
-        rc = LW_SIGV4_ENOMEM;
-        goto done;
-    }
-
-    /* Scratch: lower-cased names, encoded query pieces, canonical request. */
-    /* Each header costs at most 2 * name + value + 3 ("name:value\n" and
-     * "name;" in the signed list); values only shrink when canonicalised. */
-    size_t added = (2 * 10 + 16 + 3) + (sign_token ? 2 * 20 + toklen + 3 : 0)
-                   + (sign_body ? 2 * 20 + MAX_PAYLOAD_HASH + 3 : 0);
-    size_t cr_cap = mlen + 1                /* method \n */
-                    + 3 * plen + 3          /* path (each byte at most %XX, plus "/"s) \n */
-                    + 4 * qlen + 2          /* query: %XX per byte, "=" per pair \n */
-                    + hdr_bytes + added + 1 /* headers, blank line */
-                    + 1 + MAX_PAYLOAD_HASH; /* \n payload hash */
-    size_t need = names + 3 * qlen + cr_cap;
-    if (need > sizeof stack_text && !(text = malloc(need))) {
-        rc = LW_SIGV4_ENOMEM;
-        goto done;
-    }
-    struct w lw = {text, 0, names, false};
-    struct w enc = {text + names, 0, 3 * qlen, false};
-    struct w cr = {text + names + 3 * qlen, 0, cr_cap, false};
-
-    bool host = false;
-    for (size_t i = 0; i < req->nheaders; i++) {
-        struct hdr *h = &hs[i];
-        char *ln = lw.p + lw.len;
-        for (size_t k = 0; k < h->nl; k++)
-            ln[k] = (char)lower((unsigned char)h->name[k]);
-        lw.len += h->nl;
-        h->name = ln;
-        if (NAME_IS(h, "authorization") || NAME_IS(h, "x-amz-date")
-            || NAME_IS(h, "x-amz-security-token")
-            || (sign_body && NAME_IS(h, "x-amz-content-sha256"))) {
-            rc = LW_SIGV4_ERESERVED;
-            goto done;
-        }
-        host |= NAME_IS(h, "host");
-    }
-    if (!host) {
-        rc = LW_SIGV4_ENOHOST;
-        goto done;
-    }
-
-    /* Payload hash (needs the hashing contexts). */
+    /* Payload hash, canonical request, its hash: the string to sign. */
     struct lw_hash *hash = cache ? cache->hash : (tmp_hash = lw_hash_new());
-    if (!hash) {
-        rc = LW_SIGV4_ENOMEM;
+    rc = hash ? LW_SIGV4_ECRYPTO : LW_SIGV4_ENOMEM;
+    if (!hash || (!req->payload_hash
+                  && lw_hash_sha256_hex(hash, req->body, req->body_len, out->payload_hash) < 0))
         goto done;
-    }
-    if (!req->payload_hash && lw_hash_sha256_hex(hash, req->body, req->body_len,
-                                                 out->payload_hash) < 0) {
-        rc = LW_SIGV4_ECRYPTO;
+    j.phlen = strlen(out->payload_hash);
+    if (j.sign_body)
+        hs[n - 1].vl = j.phlen;
+    sort_small(hs, n, sizeof *hs, cmp_hdr);
+    write_canonical(&j, hs, n, &cr, &enc, ps);
+    rc = LW_SIGV4_ENOMEM;                   /* a bound above is wrong: never expected */
+    if (cr.over || enc.over)
         goto done;
-    }
-    size_t phlen = strlen(out->payload_hash);
+    rc = LW_SIGV4_ECRYPTO;
+    if (lw_hash_sha256_hex(hash, cr.p, cr.len, j.sts + j.sts_len) < 0)
+        goto done;
+    j.sts_len += LW_SHA256_HEX_LEN;
 
-    /* The headers the signer adds, then sort. */
-    size_t n = req->nheaders;
-    hs[n] = (struct hdr){"x-amz-date", out->amz_date, 10, 16, n};
-    n++;
-    if (sign_token) {
-        hs[n] = (struct hdr){"x-amz-security-token", token, 20, toklen, n};
-        n++;
-    }
-    if (sign_body) {
-        hs[n] = (struct hdr){"x-amz-content-sha256", out->payload_hash, 20, phlen, n};
-        n++;
-    }
-    sort_hdrs(hs, n);
-
-    /* Canonical request. */
-    put(&cr, req->method, mlen);
-    put_c(&cr, '\n');
-    put_path(&cr, path, plen, !(prm->flags & LW_SIGV4_NO_NORMALIZE_PATH));
-    put_c(&cr, '\n');
-    if (qlen)
-        put_query(&cr, &enc, ps, query, qlen);
-    put_c(&cr, '\n');
-    size_t tok_off = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i && hs[i].nl == hs[i - 1].nl && memcmp(hs[i].name, hs[i - 1].name, hs[i].nl) == 0) {
-            put_c(&cr, ',');
-        } else {
-            if (i)
-                put_c(&cr, '\n');
-            put(&cr, hs[i].name, hs[i].nl);
-            put_c(&cr, ':');
-        }
-        if (sign_token && NAME_IS(&hs[i], "x-amz-security-token"))
-            tok_off = cr.len;
-        put_value(&cr, hs[i].value, hs[i].vl);
-    }
-    put(&cr, "\n\n", 2);
-    size_t signed_off = cr.len;
-    for (size_t i = 0; i < n; i++) {
-        if (i && hs[i].nl == hs[i - 1].nl && memcmp(hs[i].name, hs[i - 1].name, hs[i].nl) == 0)
-            continue;
-        if (i)
-            put_c(&cr, ';');
-        put(&cr, hs[i].name, hs[i].nl);
-    }
-    size_t signed_len = cr.len - signed_off;
-    put_c(&cr, '\n');
-    put(&cr, out->payload_hash, phlen);
-    if (cr.over || enc.over || lw.over) {
-        rc = LW_SIGV4_ENOMEM;                 /* a bound above is wrong: never expected */
+    /* Signature and result. */
+    if ((rc = signing_key(cache, hash, prm->secret_access_key, j.slen, j.sts + j.scope_off,
+                          j.scope_len, j.rlen, j.svlen, key)) < 0)
         goto done;
-    }
-
-    /* String to sign. */
-    char scope[8 + 1 + MAX_SCOPE_PART + 1 + MAX_SCOPE_PART + 1 + sizeof TERMINATOR];
-    struct w sc = {scope, 0, sizeof scope, false};
-    put(&sc, out->amz_date, 8);
-    put_c(&sc, '/');
-    put(&sc, prm->region, rlen);
-    put_c(&sc, '/');
-    put(&sc, prm->service, svlen);
-    put_c(&sc, '/');
-    put(&sc, TERMINATOR, sizeof TERMINATOR - 1);
-    char sts_buf[sizeof ALGORITHM + 17 + sizeof scope + LW_SHA256_HEX_LEN + 1];
-    struct w sts = {sts_buf, 0, sizeof sts_buf, false};
-    char crhash[LW_SHA256_HEX_LEN + 1];
-    if (lw_hash_sha256_hex(hash, cr.p, cr.len, crhash) < 0) {
-        rc = LW_SIGV4_ECRYPTO;
+    rc = LW_SIGV4_ECRYPTO;
+    if (lw_hash_hmac_sha256(hash, key, sizeof key, j.sts, j.sts_len, mac) < 0)
         goto done;
-    }
-    put(&sts, ALGORITHM, sizeof ALGORITHM - 1);
-    put_c(&sts, '\n');
-    put(&sts, out->amz_date, 16);
-    put_c(&sts, '\n');
-    put(&sts, scope, sc.len);
-    put_c(&sts, '\n');
-    put(&sts, crhash, LW_SHA256_HEX_LEN);
-
-    /* Signature. */
-    if ((rc = signing_key(cache, hash, prm->secret_access_key, slen, out->amz_date,
-                          prm->region, rlen, prm->service, svlen, key)) < 0)
-        goto done;
-    if (lw_hash_hmac_sha256(hash, key, sizeof key, sts.p, sts.len, mac) < 0) {
-        rc = LW_SIGV4_ECRYPTO;
-        goto done;
-    }
     lw_hash_hex(mac, sizeof mac, out->signature);
-
-    /* Authorization: "AWS4-HMAC-SHA256 Credential=<id>/<scope>,
-     * SignedHeaders=<list>, Signature=<hex>". */
-    static const char c1[] = " Credential=", c2[] = ", SignedHeaders=", c3[] = ", Signature=";
-    size_t alen = sizeof ALGORITHM - 1 + sizeof c1 - 1 + aklen + 1 + sc.len + sizeof c2 - 1
-                  + signed_len + sizeof c3 - 1 + LW_SHA256_HEX_LEN;
-    char *auth = out->auth_inline_;
-    if (alen + 1 > sizeof out->auth_inline_ && !(auth = out->auth_heap_ = malloc(alen + 1))) {
-        rc = LW_SIGV4_ENOMEM;
-        goto done;
-    }
-    struct w aw = {auth, 0, alen, false};
-    put(&aw, ALGORITHM, sizeof ALGORITHM - 1);
-    put(&aw, c1, sizeof c1 - 1);
-    put(&aw, prm->access_key_id, aklen);
-    put_c(&aw, '/');
-    put(&aw, scope, sc.len);
-    put(&aw, c2, sizeof c2 - 1);
-    put(&aw, cr.p + signed_off, signed_len);
-    put(&aw, c3, sizeof c3 - 1);
-    put(&aw, out->signature, LW_SHA256_HEX_LEN);
-    auth[aw.len] = '\0';
-    out->authorization = auth;
-    out->authorization_len = aw.len;
-
-    size_t na = 0;
-    out->add[na++] = (struct lw_sigv4_header){"X-Amz-Date", out->amz_date};
-    if (token)
-        out->add[na++] = (struct lw_sigv4_header){"X-Amz-Security-Token", token};
-    if (sign_body)
-        out->add[na++] = (struct lw_sigv4_header){"x-amz-content-sha256", out->payload_hash};
-    out->add[na++] = (struct lw_sigv4_header){"Authorization", auth};
-    out->nadd = na;
-
-    rc = dbg ? fill_debug(dbg, cr.p, cr.len, tok_off, sign_token ? toklen : 0, sts.p, sts.len)
-             : 0;
+    if ((rc = write_result(&j, cr.p + j.signed_off)) == 0 && dbg)
+        rc = write_debug(&j, dbg, cr.p, cr.len);
 
 done:
     lw_hash_wipe(key, sizeof key);
@@ -821,15 +818,11 @@ done:
 
 const char *lw_sigv4_strerror(int code)
 {
-    switch (code) {
-    case 0: return "ok";
-    case LW_SIGV4_EARG: return "missing or malformed signing argument";
-    case LW_SIGV4_EHEADER: return "invalid header name or value";
-    case LW_SIGV4_ERESERVED: return "header is set by the signer";
-    case LW_SIGV4_ENOHOST: return "no Host header to sign";
-    case LW_SIGV4_ETIME: return "time out of range";
-    case LW_SIGV4_ENOMEM: return "out of memory";
-    case LW_SIGV4_ECRYPTO: return "libcrypto failure";
-    default: return "unknown signing error";
-    }
+    static const char *const msg[] = {
+        "ok", "missing or malformed signing argument", "invalid header name or value",
+        "header is set by the signer", "no Host header to sign", "time out of range",
+        "out of memory", "libcrypto failure",
+    };
+    return code <= 0 && -code < (int)(sizeof msg / sizeof msg[0]) ? msg[-code]
+                                                                   : "unknown signing error";
 }
