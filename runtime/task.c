@@ -610,8 +610,7 @@ void lw_task_finished(struct lw_task *t, const struct lw_task_end *end)
 {
     if (t->phase != LW_TASK_RUNNING)
         return;
-    t->wait = LW_WAIT_NONE;
-    t->abort_wait = NULL;
+    stop_wait(t);
     if (end->kind == LW_END_MEMORY)
         t->memory_exceeded = true;
     finish(t, end);

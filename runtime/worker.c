@@ -200,7 +200,8 @@ static void on_poll(void *ud, struct lw_task_info *info, const struct lw_error *
 
 static void maybe_poll(struct lw_worker *w)
 {
-    while (w->state == LW_WORKER_RUNNING && !w->poll_paused && w->polls_open < w->cfg.pollers
+    while (w->state == LW_WORKER_RUNNING && !w->cfg.no_poll && !w->poll_paused
+           && w->polls_open < w->cfg.pollers
            && w->polls_open + w->held < w->cfg.max_concurrent) {
         struct poll *p = calloc(1, sizeof *p);
         struct lw_error err;
@@ -245,6 +246,32 @@ static void unlink_task(struct lw_worker *w, struct lw_task *t)
     t->prev = t->next = NULL;
 }
 
+static struct lw_task *admit(struct lw_worker *w, struct lw_task_info *info)
+{
+    struct lw_task *t = lw_task_new(w, info);
+    if (!t) {
+        lw_log(LW_LOG_ERROR, "out of memory: dropping a task (the service will time it out)", NULL, 0);
+        return NULL;
+    }
+    link_task(w, t);
+    w->stats.started++;
+    w->stats.running++;
+    if (w->state >= LW_WORKER_GRACE_OVER) {
+        /* Too late to run it: hand it back for a retry elsewhere. */
+        lw_task_cancel(t, LW_CANCEL_SHUTDOWN);
+        struct lw_task_end end = { .kind = LW_END_CANCELLED };
+        lw_task_finished(t, &end);
+    } else {
+        w->host.start(w->host.ud, t);
+    }
+    return t;
+}
+
+struct lw_task *lw_worker_submit(struct lw_worker *w, struct lw_task_info *info)
+{
+    return admit(w, info);
+}
+
 static void on_poll(void *ud, struct lw_task_info *info, const struct lw_error *err)
 {
     struct poll *p = ud;
@@ -260,23 +287,7 @@ static void on_poll(void *ud, struct lw_task_info *info, const struct lw_error *
     if (info) {
         w->service_answered = true;
         w->poll_failures = w->auth_failures = 0;
-        struct lw_task *t = lw_task_new(w, info);
-        if (!t) {
-            lw_log(LW_LOG_ERROR, "out of memory: dropping a polled task (the service will time it out)",
-                   NULL, 0);
-        } else {
-            link_task(w, t);
-            w->stats.started++;
-            w->stats.running++;
-            if (w->state >= LW_WORKER_GRACE_OVER) {
-                /* Too late to run it: hand it back for a retry elsewhere. */
-                lw_task_cancel(t, LW_CANCEL_SHUTDOWN);
-                struct lw_task_end end = { .kind = LW_END_CANCELLED };
-                lw_task_finished(t, &end);
-            } else {
-                w->host.start(w->host.ud, t);
-            }
-        }
+        admit(w, info);
     } else if (err) {
         poll_error(w, err);
     } else {

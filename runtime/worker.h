@@ -35,6 +35,7 @@ struct lw_worker_config {
     int max_auth_failures;      /* consecutive credential rejections before any success
                                    that stop the worker; default 3 */
     double poll_backoff_max;    /* default 30 s */
+    bool no_poll;               /* tasks come only through lw_worker_submit (invoke, tests) */
 };
 
 struct lw_worker_stats {
@@ -71,6 +72,9 @@ enum lw_worker_state lw_worker_state(const struct lw_worker *w);
 const struct lw_error *lw_worker_fatal(const struct lw_worker *w);
 bool lw_worker_aborted(const struct lw_worker *w);
 void lw_worker_stats(const struct lw_worker *w, struct lw_worker_stats *out);
+/* Run a task that did not come from a poll (local invoke, the testing
+ * kit); takes the heap-allocated info. Uses a slot like a polled task. */
+struct lw_task *lw_worker_submit(struct lw_worker *w, struct lw_task_info *info);
 /* The held tasks, newest first (follow t->next). */
 struct lw_task *lw_worker_first_task(struct lw_worker *w);
 

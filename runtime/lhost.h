@@ -1,0 +1,73 @@
+/* lhost.h: the Lua side of a worker: handler coroutines (ltask.c) and the
+ * worker object (lworker.c).
+ *
+ * struct lw_lhost implements struct lw_task_host: it runs each task's
+ * handler in its own coroutine of one Lua state, preempts CPU-bound handlers
+ * with a count hook, and optionally caps the state's memory. The coroutine of
+ * a task is anchored in the registry from start to release; the task table
+ * handed to the handler is built from the task info at start.
+ *
+ * The task running right now is a thread-local (lw_lhost_current), set
+ * around each lua_resume: runtime calls (heartbeat, sleep, http) find their
+ * task with it, and tell a call from the handler's own coroutine (which may
+ * yield to the loop) from one in a nested coroutine (which may not). */
+#ifndef LW_LHOST_H
+#define LW_LHOST_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "lbind.h"
+#include "loop.h"
+#include "task.h"
+
+struct lw_memcap {
+    lua_Alloc inner;
+    void *inner_ud;
+    size_t used, limit, peak;
+};
+
+struct lw_lhost {
+    lua_State *L;               /* the state's main thread */
+    lua_State *from;            /* the thread calling run/step (for lua_resume) */
+    int runner_ref;             /* facade function(task) -> kind, a, b */
+    int types_ref;              /* per activity type: {heartbeat_interval, timeout} */
+    int task_mt_ref;            /* metatable of task tables, or LUA_NOREF */
+    int preempt;                /* instructions between preemption points; 0 = off */
+    struct lw_memcap *mem;      /* NULL: no cap */
+    struct lw_loop *loop;
+    long threads;               /* coroutines anchored (for leak checks in tests) */
+};
+
+/* The task whose coroutine runs now (NULL outside handlers). */
+struct lw_task *lw_lhost_current(void);
+/* The coroutine of a task (NULL once released). */
+lua_State *lw_lhost_thread(struct lw_task *t);
+/* Resume a task's coroutine with the nargs values already pushed on it;
+ * used by runtime calls that complete from the loop (http). */
+void lw_lhost_resume(struct lw_task *t, int nargs);
+
+/* Fill ops with the host's functions (ud = h). */
+void lw_lhost_ops(struct lw_lhost *h, struct lw_task_host *ops);
+void lw_lhost_unref(struct lw_lhost *h);
+
+/* The allocator that enforces a memory cap; the task running when the cap
+ * is hit is flagged and fails with MemoryLimit. Allocations outside any task
+ * (the host's own) are never refused. */
+void *lw_memcap_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+
+/* Runtime calls: fields heartbeat, sleep, current_task, cancel_reason, log,
+ * log_configure, now of the core table on top. */
+void lw_open_task(lua_State *L);
+/* For bindings that wait (http): raise a pending cancellation, or an error
+ * when not called from a handler's own coroutine. Returns the task. */
+struct lw_task *lw_lhost_check_wait(lua_State *L, const char *what);
+/* Yield the handler's coroutine until lw_lhost_resume; the continuation
+ * raises a pushed luaworker.Error or returns the pushed values. */
+int lw_lhost_yield(lua_State *L);
+/* lworker.c: core.worker_new and the worker methods. */
+void lw_open_worker(lua_State *L);
+
+/* lservice.c: a service played by the Lua table at idx (see lservice.c). */
+struct lw_service *lw_lservice_new(lua_State *L, int idx, struct lw_loop *loop, struct lw_error *err);
+/* Start the service-side clocks of a submitted task. */
+void lw_lservice_task_started(struct lw_service *s, const struct lw_task_info *t);
+#endif

@@ -1,0 +1,514 @@
+/* ltask.c: handler coroutines and the runtime calls handlers make
+ * (heartbeat, sleep, log, ...), the Lua half of struct lw_task_host. */
+#include "lhost.h"
+#include "json.h"
+#include "log.h"
+#include "worker.h"
+#include <stdlib.h>
+#include <string.h>
+
+struct lhtask {
+    struct lw_lhost *h;
+    struct lw_task *t;
+    lua_State *co;
+    int co_ref;
+    bool running;               /* inside lua_resume */
+    bool released;              /* release requested while running */
+    struct lw_defer resume;     /* preempted: resume on the next turn */
+};
+
+static _Thread_local struct lw_task *tl_current;
+
+struct lw_task *lw_lhost_current(void) { return tl_current; }
+
+static struct lhtask *lht_of(struct lw_task *t) { return t ? t->host : NULL; }
+
+lua_State *lw_lhost_thread(struct lw_task *t)
+{
+    struct lhtask *ht = lht_of(t);
+    return ht && !ht->released ? ht->co : NULL;
+}
+
+/* ---- the memory cap ---- */
+
+void *lw_memcap_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    struct lw_memcap *m = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize > old && m->limit && m->used - old + nsize > m->limit && tl_current) {
+        /* Lua runs an emergency collection and asks again before it raises
+         * "not enough memory"; the task is flagged either way. */
+        tl_current->memory_exceeded = true;
+        return NULL;
+    }
+    void *p = m->inner(m->inner_ud, ptr, osize, nsize);
+    if (p || nsize == 0) {
+        m->used = m->used - old + nsize;
+        if (m->used > m->peak)
+            m->peak = m->used;
+    }
+    return p;
+}
+
+/* ---- resuming ---- */
+
+static void release_now(struct lhtask *ht)
+{
+    struct lw_lhost *h = ht->h;
+    lw_defer_cancel(h->loop, &ht->resume);
+    /* Unanchor only: a finished thread's results stay readable until the
+     * next collection, and an abandoned one is collected with its frames. */
+    luaL_unref(h->L, LUA_REGISTRYINDEX, ht->co_ref);
+    h->threads--;
+    if (ht->t)
+        ht->t->host = NULL;
+    free(ht);
+}
+
+static void end_with_results(struct lhtask *ht, int nres)
+{
+    struct lw_task *t = ht->t;
+    lua_State *co = ht->co;
+    int base = lua_gettop(co) - nres;
+    const char *kind = nres >= 1 ? lua_tostring(co, base + 1) : NULL;
+    struct lw_task_end end = { .kind = LW_END_FAILED };
+    if (nres >= 2 && lua_type(co, base + 2) == LUA_TSTRING)
+        end.result = end.reason = lua_tolstring(co, base + 2, &end.result_len);
+    end.reason_len = end.result_len;
+    if (nres >= 3 && lua_type(co, base + 3) == LUA_TSTRING)
+        end.details = lua_tolstring(co, base + 3, &end.details_len);
+    if (kind && strcmp(kind, "completed") == 0) {
+        end.kind = LW_END_COMPLETED;
+    } else if (kind && strcmp(kind, "cancelled") == 0) {
+        end.kind = LW_END_CANCELLED;
+    } else if (!kind || strcmp(kind, "failed") != 0) {
+        end.reason = "LuaWorkerError";
+        end.details = "the task runner returned nothing usable";
+        end.details_len = strlen(end.details);
+    }
+    char msg[160];
+    if (t->memory_exceeded) {
+        snprintf(msg, sizeof msg, "the handler went over the worker's Lua memory limit of %zu bytes",
+                 ht->h->mem ? ht->h->mem->limit : (size_t)0);
+        end = (struct lw_task_end){ .kind = LW_END_MEMORY, .details = msg, .details_len = strlen(msg) };
+    }
+    lw_task_finished(t, &end);      /* copies what it keeps, then releases us */
+}
+
+static void end_with_error(struct lhtask *ht, int status)
+{
+    struct lw_task *t = ht->t;
+    lua_State *co = ht->co;
+    struct lw_task_end end = { .kind = LW_END_FAILED, .reason = "LuaError" };
+    if (status == LUA_ERRMEM || t->memory_exceeded) {
+        end.kind = LW_END_MEMORY;
+        end.details = "the handler went over the worker's Lua memory limit";
+    } else {
+        const char *msg = lua_tostring(co, -1);
+        luaL_traceback(co, co, msg ? msg : "(error object is not a string)", 0);
+        end.details = lua_tolstring(co, -1, &end.details_len);
+    }
+    if (end.details && !end.details_len)
+        end.details_len = strlen(end.details);
+    end.reason_len = strlen(end.reason);
+    lw_task_finished(t, &end);
+}
+
+static void on_preempted(struct lw_defer *d, void *ud);
+
+static void resume(struct lhtask *ht, int nargs)
+{
+    struct lw_task *prev = tl_current;
+    struct lw_task *t = ht->t;
+    int nres = 0;
+    tl_current = t;
+    ht->running = true;
+    int st = lua_resume(ht->co, ht->h->from ? ht->h->from : ht->h->L, nargs, &nres);
+    ht->running = false;
+    tl_current = prev;
+    if (ht->released) {             /* released by something it called: finish now */
+        release_now(ht);
+        return;
+    }
+    if (st == LUA_YIELD) {
+        lua_pop(ht->co, nres);
+        if (t->memory_exceeded) {   /* caught "not enough memory" and went on */
+            end_with_results(ht, 0);
+            return;
+        }
+        if (t->wait == LW_WAIT_NONE)   /* preempted by the count hook */
+            lw_defer_queue(ht->h->loop, &ht->resume);
+        return;
+    }
+    if (st == LUA_OK)
+        end_with_results(ht, nres);
+    else
+        end_with_error(ht, st);
+}
+
+void lw_lhost_resume(struct lw_task *t, int nargs)
+{
+    struct lhtask *ht = lht_of(t);
+    if (ht && !ht->released && !ht->running)
+        resume(ht, nargs);
+}
+
+static void on_preempted(struct lw_defer *d, void *ud)
+{
+    struct lhtask *ht = ud;
+    if (ht->t->wait == LW_WAIT_NONE && ht->t->phase == LW_TASK_RUNNING)
+        resume(ht, 0);
+}
+
+/* Count hook: a pending cancellation is raised here, and a handler busy in
+ * pure Lua yields to the loop so others (and the heartbeats) go on. Nested
+ * coroutines and C boundaries cannot yield; they only get the cancellation. */
+static void hook(lua_State *L, lua_Debug *ar)
+{
+    struct lw_task *t = tl_current;
+    struct lhtask *ht = lht_of(t);
+    if (!t || !ht)
+        return;
+    bool own = L == ht->co && lua_isyieldable(L);
+    if (t->memory_exceeded) {
+        if (own) {
+            lua_yield(L, 0);
+            return;
+        }
+        lua_pushliteral(L, "not enough memory");
+        lua_error(L);
+    }
+    struct lw_error e;
+    if (lw_task_take_cancel(t, &e)) {
+        lw_push_error(L, &e);
+        lua_error(L);
+    }
+    if (own)
+        lua_yield(L, 0);
+}
+
+/* ---- the task host ---- */
+
+static void setfield_str(lua_State *L, const char *k, const char *v, size_t n)
+{
+    if (!v)
+        return;
+    lua_pushlstring(L, v, n == (size_t)-1 ? strlen(v) : n);
+    lua_setfield(L, -2, k);
+}
+
+/* [-0, +1, m] the table a handler gets */
+static void push_task_table(struct lw_lhost *h, lua_State *co, struct lw_task *t, const char *kind)
+{
+    const struct lw_task_info *i = &t->info;
+    lua_createtable(co, 0, 10);                         /* task */
+    setfield_str(co, "service", kind, (size_t)-1);
+    setfield_str(co, "token", i->token, i->token_len);
+    setfield_str(co, "token_hash", i->token_hash, (size_t)-1);
+    setfield_str(co, "input", i->input, i->input_len);
+    setfield_str(co, "activity_id", i->activity_id, (size_t)-1);
+    setfield_str(co, "activity_arn", i->activity_arn, (size_t)-1);
+    if (i->type_name) {
+        lua_createtable(co, 0, 2);                      /* task, type */
+        setfield_str(co, "name", i->type_name, (size_t)-1);
+        setfield_str(co, "version", i->type_version, (size_t)-1);
+        lua_setfield(co, -2, "type");
+    }
+    if (i->workflow_id || i->run_id) {
+        lua_createtable(co, 0, 2);                      /* task, workflow */
+        setfield_str(co, "workflow_id", i->workflow_id, (size_t)-1);
+        setfield_str(co, "run_id", i->run_id, (size_t)-1);
+        lua_setfield(co, -2, "workflow");
+    }
+    if (i->started_event_id) {
+        lua_pushinteger(co, i->started_event_id);
+        lua_setfield(co, -2, "started_event_id");
+    }
+    if (h->task_mt_ref != LUA_NOREF) {
+        lua_rawgeti(co, LUA_REGISTRYINDEX, h->task_mt_ref);
+        lua_setmetatable(co, -2);
+    }
+}
+
+static double number_field(lua_State *L, int idx, const char *k)
+{
+    lua_getfield(L, idx, k);
+    double v = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0;
+    lua_pop(L, 1);
+    return v;
+}
+
+/* Per activity type settings: types[name] or types["*"]. */
+static void configure(struct lw_lhost *h, struct lw_task *t)
+{
+    lua_State *L = h->L;
+    if (h->types_ref == LUA_NOREF)
+        return;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, h->types_ref);        /* types */
+    lua_pushstring(L, t->info.type_name ? t->info.type_name : "*");
+    lua_rawget(L, -2);                                      /* types, entry */
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_getfield(L, -1, "*");
+    }
+    if (lua_istable(L, -1))
+        lw_task_configure(t, number_field(L, -1, "heartbeat_interval"), number_field(L, -1, "timeout"));
+    lua_pop(L, 2);
+}
+
+static void h_start(void *ud, struct lw_task *t)
+{
+    struct lw_lhost *h = ud;
+    lua_State *L = h->L;
+    struct lhtask *ht = calloc(1, sizeof *ht);
+    if (!ht) {
+        struct lw_task_end end = { .kind = LW_END_FAILED, .reason = "OutOfMemory", .reason_len = 11 };
+        lw_task_finished(t, &end);
+        return;
+    }
+    ht->h = h;
+    ht->t = t;
+    t->host = ht;
+    lw_defer_init(&ht->resume, on_preempted, ht);
+    configure(h, t);
+    ht->co = lua_newthread(L);                              /* co */
+    ht->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);            /* (anchored) */
+    h->threads++;
+    if (h->preempt > 0)
+        lua_sethook(ht->co, hook, LUA_MASKCOUNT, h->preempt);
+    lua_rawgeti(ht->co, LUA_REGISTRYINDEX, h->runner_ref);  /* runner */
+    push_task_table(h, ht->co, t, lw_worker_service(t->w)->kind); /* runner, task */
+    resume(ht, 1);
+}
+
+static void h_wake(void *ud, struct lw_task *t, const struct lw_error *err)
+{
+    struct lhtask *ht = lht_of(t);
+    if (!ht || ht->released || ht->running)
+        return;
+    if (err) {
+        lua_pushboolean(ht->co, 0);
+        lw_push_error(ht->co, err);
+        resume(ht, 2);
+    } else {
+        lua_pushboolean(ht->co, 1);
+        resume(ht, 1);
+    }
+}
+
+static void h_release(void *ud, struct lw_task *t)
+{
+    struct lhtask *ht = lht_of(t);
+    if (!ht)
+        return;
+    if (ht->running) {
+        ht->released = true;        /* resume() finishes it when lua_resume returns */
+        t->host = NULL;
+        ht->t = NULL;
+        return;
+    }
+    release_now(ht);
+}
+
+void lw_lhost_ops(struct lw_lhost *h, struct lw_task_host *ops)
+{
+    ops->ud = h;
+    ops->start = h_start;
+    ops->wake = h_wake;
+    ops->release = h_release;
+}
+
+void lw_lhost_unref(struct lw_lhost *h)
+{
+    luaL_unref(h->L, LUA_REGISTRYINDEX, h->runner_ref);
+    luaL_unref(h->L, LUA_REGISTRYINDEX, h->types_ref);
+    luaL_unref(h->L, LUA_REGISTRYINDEX, h->task_mt_ref);
+    h->runner_ref = h->types_ref = h->task_mt_ref = LUA_NOREF;
+}
+
+/* ---- yielding runtime calls ---- */
+
+static int wait_k(lua_State *L, int status, lua_KContext ctx)
+{
+    int base = (int)ctx;
+    int top = lua_gettop(L);
+    if (top <= base)
+        return 0;
+    if (!lua_toboolean(L, base + 1)) {          /* false, error */
+        lua_settop(L, base + 2);
+        return lua_error(L);
+    }
+    return top - base - 1;                      /* the values after `true` */
+}
+
+int lw_lhost_yield(lua_State *L)
+{
+    return lua_yieldk(L, 0, (lua_KContext)lua_gettop(L), wait_k);
+}
+
+static struct lw_task *task_or_error(lua_State *L, const char *what)
+{
+    struct lw_task *t = tl_current;
+    if (!t || !lht_of(t))
+        luaL_error(L, "%s can only be called while a task handler runs", what);
+    return t;
+}
+
+struct lw_task *lw_lhost_check_wait(lua_State *L, const char *what)
+{
+    struct lw_task *t = task_or_error(L, what);
+    struct lw_error e;
+    if (lw_task_take_cancel(t, &e))
+        lw_raise_error(L, &e);
+    if (L != lht_of(t)->co || !lua_isyieldable(L))
+        luaL_error(L, "%s cannot wait here: call it from the handler's own coroutine "
+                   "(not a nested coroutine, a metamethod or a C callback such as a "
+                   "table.sort comparator)", what);
+    return t;
+}
+
+/* lw.heartbeat([details]): details a string, number or table (as JSON). */
+static int l_heartbeat(lua_State *L)
+{
+    struct lw_task *t = task_or_error(L, "luaworker.heartbeat");
+    const char *d = NULL;
+    size_t len = 0;
+    char *owned = NULL;
+    int ty = lua_type(L, 1);
+    if (ty == LUA_TSTRING || ty == LUA_TNUMBER) {
+        d = lua_tolstring(L, 1, &len);
+    } else if (ty == LUA_TTABLE) {
+        char msg[256];
+        json_t *j = lw_json_from_lua(L, 1, msg, sizeof msg);
+        if (!j)
+            return luaL_argerror(L, 1, msg);
+        owned = lw_json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        if (!owned)
+            return luaL_error(L, "out of memory");
+        d = owned;
+        len = strlen(owned);
+    } else if (ty != LUA_TNONE && ty != LUA_TNIL) {
+        return luaL_typeerror(L, 1, "string, number, table or nil");
+    }
+    struct lw_error e;
+    if (lw_task_take_cancel(t, &e)) {
+        free(owned);
+        return lw_raise_error(L, &e);
+    }
+    bool own = L == lht_of(t)->co && lua_isyieldable(L);
+    int r = lw_task_heartbeat(t, d, len, own, &e);
+    free(owned);
+    if (r < 0)
+        return lw_raise_error(L, &e);
+    if (r == 1)
+        return lw_lhost_yield(L);
+    return 0;
+}
+
+/* lw.sleep(seconds): yields; the runtime heartbeats meanwhile. */
+static int l_sleep(lua_State *L)
+{
+    double secs = luaL_checknumber(L, 1);
+    luaL_argcheck(L, secs == secs && secs >= 0, 1, "seconds must be a number >= 0");
+    struct lw_task *t = lw_lhost_check_wait(L, "luaworker.sleep");
+    lw_task_sleep(t, secs);
+    return lw_lhost_yield(L);
+}
+
+static int l_current_task(lua_State *L)
+{
+    lua_pushboolean(L, tl_current != NULL);
+    return 1;
+}
+
+/* The cancellation pending for the running task (not raised), or nil. */
+static int l_cancel_reason(lua_State *L)
+{
+    struct lw_task *t = tl_current;
+    if (!t || t->cancel == LW_CANCEL_NONE)
+        return 0;
+    lua_pushstring(L, lw_cancel_reason_name(t->cancel));
+    return 1;
+}
+
+/* ---- logging ---- */
+
+static int l_log(lua_State *L)
+{
+    static const char *const levels[] = { "debug", "info", "warn", "error", NULL };
+    int level = luaL_checkoption(L, 1, NULL, levels);
+    size_t mlen;
+    const char *msg = luaL_checklstring(L, 2, &mlen);
+    if (!lw_log_enabled((enum lw_log_level)level))
+        return 0;
+    struct lw_log_field f[40];
+    size_t n = 0;
+    struct lw_task *t = tl_current;
+    if (t) {
+        if (t->info.type_name)
+            f[n++] = LW_STR("activity_type", t->info.type_name);
+        if (t->info.activity_id)
+            f[n++] = LW_STR("activity_id", t->info.activity_id);
+        f[n++] = LW_STR("token", t->info.token_hash);
+    }
+    if (lua_istable(L, 3)) {
+        lua_settop(L, 3);
+        lua_pushnil(L);                                     /* ..., key */
+        while (n < sizeof f / sizeof f[0] && lua_next(L, 3)) { /* ..., key, value */
+            if (lua_type(L, -2) != LUA_TSTRING) {
+                lua_pop(L, 1);
+                continue;
+            }
+            const char *k = lua_tostring(L, -2);            /* anchored: a key of the table */
+            switch (lua_type(L, -1)) {
+            case LUA_TNUMBER:
+                f[n++] = lua_isinteger(L, -1) ? LW_INT(k, lua_tointeger(L, -1))
+                                              : LW_NUM(k, lua_tonumber(L, -1));
+                lua_pop(L, 1);
+                break;
+            case LUA_TBOOLEAN:
+                f[n++] = LW_BOOL(k, lua_toboolean(L, -1));
+                lua_pop(L, 1);
+                break;
+            default: {
+                size_t vl;
+                luaL_checkstack(L, 2, "too many log fields");
+                const char *v = luaL_tolstring(L, -1, &vl); /* ..., key, value, str */
+                lua_remove(L, -2);                          /* ..., key, str */
+                lua_insert(L, -2);                          /* ..., str, key: str stays anchored */
+                f[n++] = LW_STRN(k, v, vl);
+                break;
+            }
+            }
+        }
+        if (n == sizeof f / sizeof f[0])
+            lua_pop(L, 1);                                  /* the key lua_next left */
+    }
+    lw_log2((enum lw_log_level)level, msg, f, n, NULL, 0);
+    return 0;
+}
+
+static int l_log_configure(lua_State *L)
+{
+    int level = lw_log_parse_level(luaL_optstring(L, 1, "info"));
+    int format = lw_log_parse_format(luaL_optstring(L, 2, "text"));
+    luaL_argcheck(L, level >= 0, 1, "log level must be debug, info, warn, error or off");
+    luaL_argcheck(L, format >= 0, 2, "log format must be text or json");
+    lw_log_configure((enum lw_log_level)level, (enum lw_log_format)format, 2);
+    return 0;
+}
+
+void lw_open_task(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        { "heartbeat", l_heartbeat },
+        { "sleep", l_sleep },
+        { "in_task", l_current_task },
+        { "cancel_reason", l_cancel_reason },
+        { "log", l_log },
+        { "log_configure", l_log_configure },
+        { NULL, NULL },
+    };
+    luaL_setfuncs(L, fns, 0);
+}
