@@ -127,7 +127,10 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if r.partial is not None:
                 # Fault "close": the head and a few body bytes, then the connection ends.
-                self.wfile.write(r.head() + r.body[:r.partial])
+                # With an empty body nothing would be missing, so the cut falls inside
+                # the status line instead ("HTTP/1.1 2").
+                head = r.head()
+                self.wfile.write(head + r.body[:r.partial] if r.body else head[:10])
                 self.close_connection = True
             else:
                 self.wfile.write(r.head() + r.body)

@@ -18,13 +18,14 @@ ARN = "arn:aws:states:us-east-1:123456789012:activity:test-activity"
 JSON_CT = "application/x-amz-json-1.0"
 
 
-def boto(svc, name, retries=1, read_timeout=70, **kw):
+def boto(svc, name, attempts=1, read_timeout=70, **kw):
+    """A boto3 client for the service; attempts counts the first try (1 = no retry)."""
     args = dict(endpoint_url=svc.endpoint, region_name=kw.pop("region", svc.region),
                 aws_access_key_id=kw.pop("akid", svc.access_key),
                 aws_secret_access_key=kw.pop("secret", svc.secret_key),
                 aws_session_token=kw.pop("token", None),
                 config=Config(read_timeout=read_timeout, connect_timeout=10,
-                              retries={"max_attempts": retries, "mode": kw.pop("mode", "legacy")},
+                              retries={"total_max_attempts": attempts, "mode": kw.pop("mode", "legacy")},
                               max_pool_connections=kw.pop("pool", 10)))
     return boto3.client(name, **args)
 
