@@ -5,6 +5,7 @@
  * allocation. See sigv4.h for the rules. */
 #include "sigv4.h"
 #include "hash.h"
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,15 +236,17 @@ static size_t check_value(const char *v)
     return n;
 }
 
-/* ASCII case-insensitive equality of n bytes (header names). */
-static bool ci_eq(const char *a, const char *b, size_t n)
+/* Header names: ASCII case-insensitive byte order, shorter first on a tie. */
+static int ci_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
-    for (size_t i = 0; i < n; i++)
-        if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
-            return false;
-    return true;
+    for (size_t i = 0; i < an && i < bn; i++) {
+        int c = lower((unsigned char)a[i]) - lower((unsigned char)b[i]);
+        if (c)
+            return c;
+    }
+    return (an > bn) - (an < bn);
 }
-#define NAME_IS(name, nl, lit) ((nl) == sizeof(lit) - 1 && ci_eq((name), (lit), (nl)))
+#define NAME_IS(name, nl, lit) (ci_cmp((name), (nl), (lit), sizeof(lit) - 1) == 0)
 
 /* ----------------------------------------------------------------- writer */
 
@@ -268,6 +271,16 @@ static inline void put(struct w *w, const void *s, size_t n)
 static inline void put_c(struct w *w, char c)
 {
     put(w, &c, 1);
+}
+
+/* Append NUL-terminated strings up to a NULL. */
+static void put_all(struct w *w, ...)
+{
+    va_list ap;
+    va_start(ap, w);
+    for (const char *s; (s = va_arg(ap, const char *)) != NULL;)
+        put(w, s, strlen(s));
+    va_end(ap);
 }
 
 static void put_lower(struct w *w, const char *s, size_t n)
@@ -407,15 +420,8 @@ static int cmp_param(const void *x, const void *y)
 static int cmp_hdr(const void *x, const void *y)
 {
     const struct hdr *a = x, *b = y;
-    size_t n = a->nl < b->nl ? a->nl : b->nl;
-    for (size_t i = 0; i < n; i++) {
-        int c = lower((unsigned char)a->name[i]) - lower((unsigned char)b->name[i]);
-        if (c)
-            return c;
-    }
-    if (a->nl != b->nl)
-        return (a->nl > b->nl) - (a->nl < b->nl);
-    return (a->idx > b->idx) - (a->idx < b->idx);
+    int c = ci_cmp(a->name, a->nl, b->name, b->nl);
+    return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
 }
 
 /* Insertion sort for the handful of items a request has; qsort beyond. */
@@ -578,18 +584,10 @@ static int check_scalars(struct job *j)
         return rc;
     /* "AWS4-HMAC-SHA256\n<amz date>\n<date>/<region>/<service>/aws4_request\n" */
     struct w st = {j->sts, 0, sizeof j->sts, false};
-    put(&st, ALGORITHM, sizeof ALGORITHM - 1);
-    put_c(&st, '\n');
-    put(&st, j->out->amz_date, 16);
-    put_c(&st, '\n');
+    put_all(&st, ALGORITHM, "\n", j->out->amz_date, "\n", NULL);
     j->scope_off = st.len;
     put(&st, j->out->amz_date, 8);
-    put_c(&st, '/');
-    put(&st, prm->region, j->rlen);
-    put_c(&st, '/');
-    put(&st, prm->service, j->svlen);
-    put_c(&st, '/');
-    put(&st, TERMINATOR, sizeof TERMINATOR - 1);
+    put_all(&st, "/", prm->region, "/", prm->service, "/", TERMINATOR, NULL);
     j->scope_len = st.len - j->scope_off;
     put_c(&st, '\n');
     j->sts_len = st.len;
@@ -597,7 +595,7 @@ static int check_scalars(struct job *j)
 }
 
 /* Validate the caller's headers into hs[]; refuse the signer's own headers,
- * insist on Host; add the signer's headers and sort. *n gets the count. */
+ * insist on Host; append the signer's headers (unsorted). *n gets the count. */
 static int collect_headers(struct job *j, struct hdr *hs, size_t *n)
 {
     bool host = false;
@@ -637,7 +635,7 @@ static int collect_headers(struct job *j, struct hdr *hs, size_t *n)
 
 static bool same_name(const struct hdr *a, const struct hdr *b)
 {
-    return a->nl == b->nl && ci_eq(a->name, b->name, a->nl);
+    return ci_cmp(a->name, a->nl, b->name, b->nl) == 0;
 }
 
 static void write_canonical(struct job *j, const struct hdr *hs, size_t n, struct w *cr,
@@ -689,15 +687,11 @@ static int write_result(struct job *j, const char *signed_list)
     if (alen + 1 > sizeof out->auth_inline_ && !(auth = out->auth_heap_ = malloc(alen + 1)))
         return LW_SIGV4_ENOMEM;
     struct w aw = {auth, 0, alen, false};
-    put(&aw, ALGORITHM, sizeof ALGORITHM - 1);
-    put(&aw, c1, sizeof c1 - 1);
-    put(&aw, j->prm->access_key_id, j->aklen);
-    put_c(&aw, '/');
+    put_all(&aw, ALGORITHM, c1, j->prm->access_key_id, "/", NULL);
     put(&aw, j->sts + j->scope_off, j->scope_len);
-    put(&aw, c2, sizeof c2 - 1);
+    put_all(&aw, c2, NULL);
     put(&aw, signed_list, j->signed_len);
-    put(&aw, c3, sizeof c3 - 1);
-    put(&aw, out->signature, LW_SHA256_HEX_LEN);
+    put_all(&aw, c3, out->signature, NULL);
     auth[aw.len] = '\0';
     out->authorization = auth;
     out->authorization_len = aw.len;

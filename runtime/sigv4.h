@@ -46,12 +46,13 @@
 
 /* Flags (struct lw_sigv4_params.flags); 0 is the right value for SWF and
  * Step Functions. */
-#define LW_SIGV4_NO_NORMALIZE_PATH  0x1u /* S3 style: keep "." "..", "//" in the path */
+#define LW_SIGV4_NO_NORMALIZE_PATH  0x1u /* keep ".", ".." and "//" in the path (S3 style;
+                                            the path is still encoded as described above) */
 #define LW_SIGV4_SIGN_BODY          0x2u /* add x-amz-content-sha256 and sign it */
 #define LW_SIGV4_OMIT_SESSION_TOKEN 0x4u /* return the token header but do not sign it */
 
 /* Errors (all negative; lw_sigv4_strerror names them). */
-#define LW_SIGV4_EARG      (-1) /* missing or malformed method, path, key id, secret, region, service, token or payload hash */
+#define LW_SIGV4_EARG      (-1) /* missing or malformed method, key id, secret, region, service, token or payload hash */
 #define LW_SIGV4_EHEADER   (-2) /* a header name that is not an HTTP token, or a control character in a value */
 #define LW_SIGV4_ERESERVED (-3) /* the caller passed Authorization, X-Amz-Date, X-Amz-Security-Token (or x-amz-content-sha256 with SIGN_BODY) */
 #define LW_SIGV4_ENOHOST   (-4) /* no Host header */
@@ -141,8 +142,10 @@ void lw_sigv4_cache_stats(const struct lw_sigv4_cache *c,
                           unsigned long *hits, unsigned long *misses);
 
 /* Sign. cache may be NULL (then every call derives the key and allocates
- * temporary contexts). dbg may be NULL. Returns 0 and fills *out, or a
- * negative LW_SIGV4_E* code and leaves *out empty (still safe to free). */
+ * temporary contexts). dbg may be NULL. *out need not be initialised; it is
+ * overwritten without being freed, so free a previous result first. Returns
+ * 0 and fills *out, or a negative LW_SIGV4_E* code and leaves *out empty
+ * (still safe to free). */
 int lw_sigv4_sign(struct lw_sigv4_cache *cache, const struct lw_sigv4_request *req,
                   const struct lw_sigv4_params *params, struct lw_sigv4_result *out,
                   struct lw_sigv4_debug *dbg);
