@@ -74,6 +74,12 @@ SUITES = $(foreach t,$(CTESTS),"c/$(notdir $(t))=$(t)") \
          "service=$(PY) spec/tools/pyrun.py spec/service/tests" \
          "e2e=$(PY) spec/tools/pyrun.py spec/e2e"
 
+# The README's first command: the local service, two workers on examples/,
+# outcomes printed as they land, a clean shutdown.
+demo: deps
+	@$(MAKE) --no-print-directory build-all
+	@$(PY) examples/demo.py
+
 test: deps
 	@$(MAKE) --no-print-directory build-all ctests
 	@$(PY) spec/tools/run_suites.py $(SUITES)
