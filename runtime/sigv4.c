@@ -171,7 +171,7 @@ static inline int hexval(unsigned char c)
 
 static inline unsigned char lower(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+    return (unsigned char)(c + ((unsigned)(c - 'A') < 26u) * 32);   /* ASCII only, branch-free */
 }
 
 /* Eight bytes at a time (SWAR): these scans see the ~1 KB session token on
@@ -246,7 +246,8 @@ static int ci_cmp(const char *a, size_t an, const char *b, size_t bn)
     }
     return (an > bn) - (an < bn);
 }
-#define NAME_IS(name, nl, lit) (ci_cmp((name), (nl), (lit), sizeof(lit) - 1) == 0)
+#define NAME_IS(name, nl, lit) \
+    ((nl) == sizeof(lit) - 1 && ci_cmp((name), (nl), (lit), sizeof(lit) - 1) == 0)
 
 /* ----------------------------------------------------------------- writer */
 
@@ -635,7 +636,7 @@ static int collect_headers(struct job *j, struct hdr *hs, size_t *n)
 
 static bool same_name(const struct hdr *a, const struct hdr *b)
 {
-    return ci_cmp(a->name, a->nl, b->name, b->nl) == 0;
+    return a->nl == b->nl && ci_cmp(a->name, a->nl, b->name, b->nl) == 0;
 }
 
 static void write_canonical(struct job *j, const struct hdr *hs, size_t n, struct w *cr,
