@@ -88,7 +88,7 @@ struct lw_sigv4_params {
     const char *access_key_id;      /* required, <= 128 bytes, no "/", "," or white space */
     const char *secret_access_key;  /* required */
     const char *session_token;      /* NULL or "" = long-term credentials */
-    const char *region;             /* "us-east-1"; <= 64 bytes, no "/" or white space */
+    const char *region;             /* "us-east-1"; <= 64 bytes, no "/", "," or white space */
     const char *service;            /* signing name: "swf", "states"; same rules */
     time_t time;                    /* seconds since the epoch, UTC */
     unsigned flags;                 /* LW_SIGV4_* flags */
@@ -129,8 +129,9 @@ struct lw_sigv4_debug {
  * (SHA-256 of the secret, date, region, service), least recently used
  * entry replaced. It never stores the secret itself; it does store derived
  * keys (each one signs for its day, region and service), which are wiped on
- * free. It also keeps the reusable hashing contexts the signer needs, so a
- * signature with a warm cache makes no heap allocation for a usual request.
+ * free. It also keeps the reusable hashing contexts the signer needs: with a
+ * warm cache the signer itself allocates nothing for a usual request (OpenSSL
+ * 3.0 still makes a few small allocations when it re-initialises contexts).
  * Not thread-safe and needs no locks: use one per thread (or per owner used
  * by one thread at a time). */
 struct lw_sigv4_cache;
@@ -154,7 +155,8 @@ void lw_sigv4_debug_free(struct lw_sigv4_debug *d);       /* accepts NULL or a z
 
 /* The signing key for (secret, date "YYYYMMDD", region, service): HMAC chain
  * "AWS4"+secret -> date -> region -> service -> "aws4_request". Exposed for
- * tests and for presigning later. Returns 0 or LW_SIGV4_ENOMEM/ECRYPTO. */
+ * tests and for presigning later. Returns 0, LW_SIGV4_EARG (NULL argument or
+ * date not 8 characters), LW_SIGV4_ENOMEM or LW_SIGV4_ECRYPTO. */
 int lw_sigv4_derive_key(const char *secret, const char *date8, const char *region,
                         const char *service, unsigned char key[32]);
 
