@@ -66,7 +66,10 @@ $(BUILD)/lib/luaworker/core.so: $(RT_OBJS) | $(BUILD)/lib/luaworker
 $(BUILD)/test/%: spec/c/%.c spec/c/t.h $(BUILD)/liblw.a | $(BUILD)/test
 	$(CC) $(CFLAGS_LW) -Ispec/c -o $@ $< $(BUILD)/liblw.a $(LDLIBS_LW)
 
-ctests: $(CTESTS)
+# Programs the end-to-end tests drive (not suites themselves).
+TOOLS := $(BUILD)/test/aws_driver
+
+ctests: $(CTESTS) $(TOOLS)
 
 # Every suite, summed into one final "N passed, N failed" line.
 SUITES = $(foreach t,$(CTESTS),"c/$(notdir $(t))=$(t)") \
