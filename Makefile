@@ -53,10 +53,10 @@ $(BUILD)/liblw.a: $(RT_OBJS)
 $(BUILD)/gen/embedded_lua.c: tools/embed.lua $(LUA_SRCS) | $(BUILD)/gen
 	$(LUA) tools/embed.lua $@ $(LUA_SRCS)
 
-$(BUILD)/obj/main.o: runtime/main.c $(BUILD)/gen/embedded_lua.c $(wildcard runtime/*.h) | $(BUILD)/obj
-	$(CC) $(CFLAGS_LW) -c $< -o $@
+$(BUILD)/obj/embedded_lua.o: $(BUILD)/gen/embedded_lua.c | $(BUILD)/obj
+	$(CC) $(CFLAGS_LW) -Wno-overlength-strings -c $< -o $@
 
-$(BUILD)/luaworker: $(BUILD)/obj/main.o $(BUILD)/liblw.a
+$(BUILD)/luaworker: $(BUILD)/obj/main.o $(BUILD)/obj/embedded_lua.o $(BUILD)/liblw.a
 	$(CC) $(CFLAGS_LW) -o $@ $^ $(LDLIBS_LW)
 
 # The Lua C module: symbols of liblua come from the host interpreter.
