@@ -27,7 +27,7 @@ RT_SRCS  := $(filter-out runtime/main.c,$(wildcard runtime/*.c))
 RT_OBJS  := $(RT_SRCS:runtime/%.c=$(BUILD)/obj/%.o)
 LUA_SRCS := $(wildcard lua/luaworker/*.lua)
 CTESTS   := $(patsubst spec/c/%.c,$(BUILD)/test/%,$(wildcard spec/c/test_*.c))
-LUASPECS := $(wildcard spec/*_spec.lua)
+LUASPECS := $(wildcard spec/*_spec.lua examples/*_spec.lua)
 
 .PHONY: all deps test demo install clean bench check-asan check-valgrind fuzz ctests
 
