@@ -149,12 +149,14 @@ class Control:
                 raise ControlError(400, "activity_arn must be an activity ARN")
             spec = {
                 "activity_arn": arn,
-                "input": _text(a.get("input"), "input", "{}"),
+                "input": _text(a.get("input"), "input", "{}"),     # checked below (bytes)
                 "activity_id": a.get("activity_id"),
                 "timeout_seconds": _timeout(a.get("timeout_seconds"), "timeout_seconds"),
                 "heartbeat_seconds": _timeout(a.get("heartbeat_seconds"), "heartbeat_seconds"),
                 "retry_on_timeout": _retries(a.get("retry_on_timeout")),
             }
+            if len(spec["input"].encode("utf-8", "surrogatepass")) > 1048576:
+                raise ControlError(400, "input longer than 1048576 bytes (GetActivityTask's limit)")
         else:
             raise ControlError(400, "service must be swf or sfn")
         task = self.svc.state.enqueue(service, spec)

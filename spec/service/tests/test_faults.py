@@ -205,7 +205,7 @@ class FaultTest(ServiceCase):
     # -- the record stays true ---------------------------------------------------------------------------
     def test_no_task_lost_or_answered_twice_under_faults(self):
         n = 24
-        ids = [self.client.enqueue_swf("work", input=str(i), start_to_close=1.0, retry_on_timeout=5)
+        ids = [self.client.enqueue_swf("work", input=str(i), start_to_close=2.0, retry_on_timeout=10)
                for i in range(n)]
         self.client.set_faults([
             {"op": "*", "kind": "http500", "probability": 0.15, "seed": 1},

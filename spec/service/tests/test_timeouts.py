@@ -6,7 +6,7 @@ from spec.service.tests.util import ARN, ServiceCase
 
 class SwfTimeoutTest(ServiceCase):
     def test_heartbeat_timeout_fires_without_any_call_and_keeps_details(self):
-        tid = self.client.enqueue_swf("hb", heartbeat=0.4)
+        tid = self.client.enqueue_swf("hb", heartbeat=1.0)
         tok = self.poll_swf()["taskToken"]
         self.swf.record_activity_task_heartbeat(taskToken=tok, details="step 1")
         self.swf.record_activity_task_heartbeat(taskToken=tok, details="step 2")
@@ -23,10 +23,10 @@ class SwfTimeoutTest(ServiceCase):
         self.assertEqual(t["heartbeat_count"], 2)
 
     def test_heartbeats_postpone_the_heartbeat_timeout(self):
-        tid = self.client.enqueue_swf("hb", heartbeat=0.6)
+        tid = self.client.enqueue_swf("hb", heartbeat=1.0)
         tok = self.poll_swf()["taskToken"]
-        end = time.monotonic() + 1.5
-        while time.monotonic() < end:          # 1.5 s alive on a 0.6 s heartbeat timeout
+        end = time.monotonic() + 2.2
+        while time.monotonic() < end:          # 2.2 s alive on a 1 s heartbeat timeout
             self.swf.record_activity_task_heartbeat(taskToken=tok)
             time.sleep(0.1)
         self.assertEqual(self.client.task(tid)["state"], "started")
@@ -34,7 +34,7 @@ class SwfTimeoutTest(ServiceCase):
         self.assertEqual(self.client.task(tid)["state"], "completed")
 
     def test_start_to_close_is_absolute_despite_heartbeats(self):
-        tid = self.client.enqueue_swf("s2c", start_to_close=0.5, heartbeat=10)
+        tid = self.client.enqueue_swf("s2c", start_to_close=1.0, heartbeat=10)
         tok = self.poll_swf()["taskToken"]
         end = time.monotonic() + 5
         while time.monotonic() < end:
@@ -58,7 +58,7 @@ class SwfTimeoutTest(ServiceCase):
         self.assertIsNone(self.poll_swf())      # a timed-out task is not handed out
 
     def test_schedule_to_close_covers_waiting_and_running(self):
-        tid = self.client.enqueue_swf("s2close", schedule_to_close=0.6, heartbeat=10)
+        tid = self.client.enqueue_swf("s2close", schedule_to_close=1.5, heartbeat=10)
         time.sleep(0.3)
         tok = self.poll_swf()["taskToken"]
         t = self.client.wait_task(tid, timeout=10)
@@ -108,7 +108,7 @@ class SwfTimeoutTest(ServiceCase):
 
 class SfnTimeoutTest(ServiceCase):
     def test_heartbeat_seconds(self):
-        tid = self.client.enqueue_sfn(ARN, heartbeat_seconds=0.4)
+        tid = self.client.enqueue_sfn(ARN, heartbeat_seconds=1.0)
         tok = self.poll_sfn()["taskToken"]
         self.sfn.send_task_heartbeat(taskToken=tok)
         t = self.client.wait_task(tid, timeout=10)
@@ -119,7 +119,7 @@ class SfnTimeoutTest(ServiceCase):
         self.assertAwsError(lambda: self.sfn.send_task_success(taskToken=tok, output="{}"), "TaskTimedOut")
 
     def test_timeout_seconds_is_absolute(self):
-        tid = self.client.enqueue_sfn(ARN, timeout_seconds=0.6, heartbeat_seconds=10)
+        tid = self.client.enqueue_sfn(ARN, timeout_seconds=1.5, heartbeat_seconds=10)
         tok = self.poll_sfn()["taskToken"]
         end = time.monotonic() + 5
         while time.monotonic() < end:
