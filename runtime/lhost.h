@@ -63,6 +63,13 @@ struct lw_task *lw_lhost_check_wait(lua_State *L, const char *what);
 /* Yield the handler's coroutine until lw_lhost_resume; the continuation
  * raises a pushed luaworker.Error or returns the pushed values. */
 int lw_lhost_yield(lua_State *L);
+/* lthreads.c: core.threads_start / thread_index; the command registers how
+ * to make a new Lua state (NULL: no threads, as in a host application). */
+void lw_threads_set_factory(lua_State *(*factory)(void), void (*closer)(lua_State *L));
+void lw_open_threads(lua_State *L);
+/* Log the error on top of L's stack with msg; pops it. */
+void lw_lhost_report(lua_State *L, const char *msg);
+
 /* lworker.c: core.worker_new and the worker methods. */
 void lw_open_worker(lua_State *L);
 

@@ -499,6 +499,14 @@ static int l_log_configure(lua_State *L)
     return 0;
 }
 
+void lw_lhost_report(lua_State *L, const char *msg)
+{
+    const char *e = lua_tostring(L, -1);
+    struct lw_log_field f[] = { LW_STR("error", e ? e : "(not a string)") };
+    lw_log(LW_LOG_ERROR, msg, f, 1);
+    lua_pop(L, 1);
+}
+
 void lw_open_task(lua_State *L)
 {
     static const luaL_Reg fns[] = {

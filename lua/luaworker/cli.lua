@@ -31,7 +31,11 @@ SWF activity type name).
                              this long (default 5)
   --preempt-instructions N   yield a busy handler every N Lua instructions
                              (default 100000; 0 = never)
-  --memory-limit MIB         cap the Lua state's memory (default: none)
+  --memory-limit MIB         cap each Lua state's memory (default: none)
+  --threads N                N independent worker loops in one process, each with
+                             its own Lua state and connections, sharing the
+                             credentials (default 1); --max-concurrent and
+                             --pollers apply to each
   --log-format text|json     logfmt lines (default) or JSON lines, on stderr
   --log-level L              debug, info (default), warn, error
   --help, --version
@@ -66,6 +70,7 @@ local RUN_OPTS = {
   ["max-concurrent"] = "int", pollers = "int", ["heartbeat-interval"] = "number",
   ["shutdown-grace"] = "number", ["cancel-grace"] = "number", ["preempt-instructions"] = "int",
   ["memory-limit"] = "number", ["log-format"] = "string", ["log-level"] = "string",
+  threads = "int",
 }
 local INVOKE_OPTS = {
   type = "string", service = "string", input = "string", ["cancel-after"] = "number",
@@ -194,16 +199,26 @@ local function run(args)
     io.stderr:write("luaworker: cannot start: ", tostring(w), "\n")
     return w and type(w) == "table" and w.code == "CredentialsConfigError" and 2 or 1
   end
+  local threads = opts.threads or 1
+  if threads < 1 or threads > 256 then usage_error("--threads must be between 1 and 256") end
+  local group
+  if threads > 1 and core.thread_index() == 0 then
+    group = core.threads_start(threads - 1, args)    -- each runs this same main with its own state
+  end
   lw.log.info("worker started", { service = svc, domain = wopts.domain, task_list = wopts.task_list,
-    activity_arn = wopts.activity_arn, version = lw.VERSION })
+    activity_arn = wopts.activity_arn, version = lw.VERSION, thread = core.thread_index() })
   local clean, err = w:run()
   local stats = w:stats()
   w:close()
+  local status = 0
   if clean == nil then
     io.stderr:write("luaworker: stopped: ", tostring(err), "\n")
-    return 1
+    status = 1
+  elseif not clean or stats.lost > 0 then
+    status = 1
   end
-  return (clean and stats.lost == 0) and 0 or 1
+  if group then status = math.max(status, group:join()) end
+  return status
 end
 
 -- ---- invoke ----
