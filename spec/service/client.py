@@ -23,6 +23,9 @@ import urllib.parse
 import urllib.request
 
 
+_UNSET = object()
+
+
 class ControlError(Exception):
     def __init__(self, status, message):
         super().__init__(f"{status}: {message}")
@@ -63,14 +66,14 @@ class ServiceClient:
         """Tasks, faults, request log, stats, settings and credentials back to startup."""
         return self._call("reset")
 
-    def configure(self, poll_hold=None, region=None, clock_skew=None, token_length=None, **more):
-        """Change settings; only the arguments given are changed. Other keys:
-        clock_offset, swf_token_length, sfn_token_length, max_pollers,
-        detect_disconnect, known_domains, known_activities, log_limit, log_body_limit
-        (pass None explicitly through **more to clear the nullable ones)."""
+    def configure(self, poll_hold=_UNSET, region=_UNSET, clock_skew=_UNSET, token_length=_UNSET, **more):
+        """Change the settings given (others keep their values); returns all settings.
+        Other keys: clock_offset, swf_token_length, sfn_token_length, max_pollers,
+        detect_disconnect, known_domains, known_activities, log_limit, log_body_limit.
+        None clears the nullable ones (token lengths, known_*)."""
         args = {k: v for k, v in (("poll_hold", poll_hold), ("region", region),
                                   ("clock_skew", clock_skew), ("token_length", token_length))
-                if v is not None}
+                if v is not _UNSET}
         args.update(more)
         return self._call("configure", args)
 

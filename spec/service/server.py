@@ -197,12 +197,13 @@ def main(argv=None):
     serving = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                name="accept", daemon=True)
     serving.start()
-    print(f"port {port}", flush=True)
     if args.port_file:
+        # Written (atomically) before the port line, so both are there once either is.
         tmp = args.port_file + ".tmp"
         with open(tmp, "w") as f:
             f.write(f"{port}\n")
         os.replace(tmp, args.port_file)
+    print(f"port {port}", flush=True)
     svc.log.line(f"listening on {args.host}:{port}", "-", verdict=None)
 
     while not stop.wait(0.5):

@@ -47,7 +47,9 @@ class ControlTest(ServiceCase):
         self.assertEqual(len(self.poll_sfn()["taskToken"]), 64)
         self.client.configure(token_length=None, sfn_token_length=2048)
         self.client.enqueue_sfn(ARN)
+        self.client.enqueue_swf("x")
         self.assertEqual(len(self.poll_sfn()["taskToken"]), 2048)
+        self.assertTrue(500 <= len(self.poll_swf()["taskToken"]) <= 800)     # back to the default
 
     def test_request_log_since_and_reset(self):
         self.assertAwsError(lambda: self.swf.record_activity_task_heartbeat(taskToken="a"), "UnknownResourceFault")
