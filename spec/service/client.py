@@ -66,7 +66,8 @@ class ServiceClient:
         """Tasks, faults, request log, stats, settings and credentials back to startup."""
         return self._call("reset")
 
-    def configure(self, poll_hold=_UNSET, region=_UNSET, clock_skew=_UNSET, token_length=_UNSET, **more):
+    def configure(self, poll_hold=_UNSET, region=_UNSET, clock_skew=_UNSET, token_length=_UNSET,
+                  **more):
         """Change the settings given (others keep their values); returns all settings.
         Other keys: clock_offset, swf_token_length, sfn_token_length, max_pollers,
         detect_disconnect, known_domains, known_activities, log_limit, log_body_limit.

@@ -114,12 +114,14 @@ class SigChecker:
         if msg:
             return Verdict(False, "incomplete", "IncompleteSignatureException", msg + "Authorization=" + auth)
         cred = params["Credential"].split("/")
-        if len(cred) != 5 or cred[4] != "aws4_request" or not cred[0]:
+        if len(cred) != 5 or not all(cred):
             return Verdict(False, "incomplete", "IncompleteSignatureException",
-                           f"Credential should be scoped with a valid terminator: 'aws4_request', "
-                           f"not '{cred[-1]}'. " if len(cred) == 5 else
                            f"Credential '{params['Credential']}' is malformed: expected "
                            f"<AccessKeyId>/<Date>/<Region>/<Service>/aws4_request.")
+        if cred[4] != "aws4_request":
+            return Verdict(False, "incomplete", "IncompleteSignatureException",
+                           f"Credential should be scoped with a valid terminator: 'aws4_request', "
+                           f"not '{cred[4]}'. ")
         akid, scope_date, scope_region, scope_service = cred[:4]
         signed = [h.strip().lower() for h in params["SignedHeaders"].split(";") if h.strip()]
         if "host" not in signed:

@@ -286,7 +286,8 @@ class State:
         end = time.monotonic() + timeout
         with self.lock:
             while True:
-                cur = len(self.queues[key].waiters) if key else self.held_total
+                q = self.queues.get(key) if key else None
+                cur = (len(q.waiters) if q else 0) if key else self.held_total
                 if cur >= n:
                     return True, cur
                 left = end - time.monotonic()

@@ -115,9 +115,16 @@ class RawSignatureTest(ServiceCase):
 
     def test_incomplete_authorization(self):
         body, headers = self._sign()
+        auth = headers["Authorization"]
         headers["Authorization"] = "AWS4-HMAC-SHA256 Credential=" + self.svc.access_key
         self.assertRefused(self._send(body, headers), "IncompleteSignatureException",
                            "Authorization header requires 'Signature' parameter.", "incomplete")
+        headers["Authorization"] = auth.replace("/aws4_request", "/aws5_request")
+        self.assertRefused(self._send(body, headers), "IncompleteSignatureException",
+                           "Credential should be scoped with a valid terminator: 'aws4_request'")
+        headers["Authorization"] = auth.replace("Credential=", "Credential ")
+        self.assertRefused(self._send(body, headers), "IncompleteSignatureException",
+                           "not a valid key=value pair (missing equal-sign)")
 
     def test_host_must_be_signed(self):
         body, headers = self._sign()
