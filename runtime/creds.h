@@ -169,8 +169,9 @@ enum lw_creds_src {
     LW_SRC_ENV, LW_SRC_UNSUPPORTED, LW_SRC_SHARED_FILE, LW_SRC_PROCESS,
     LW_SRC_CONFIG_FILE, LW_SRC_CONTAINER, LW_SRC_IMDS, LW_SRC_COUNT
 };
-/* What a source's start function returns. */
-enum { LW_STEP_SKIP, LW_STEP_DONE, LW_STEP_FAIL, LW_STEP_PENDING };
+/* What a source's start function returns. LW_STEP_FAIL is negative, so
+ * helpers that `return lw_creds_fail(...)` can be tested with `< 0`. */
+enum { LW_STEP_FAIL = -1, LW_STEP_SKIP, LW_STEP_DONE, LW_STEP_PENDING };
 
 struct lw_creds {
     pthread_mutex_t mu;

@@ -413,6 +413,13 @@ static void test_profile_errors(void)
     resolve_err(c, "CredentialsConfigError", msg, sizeof msg);
     CHECK_HAS(msg, "sso_");
     lw_creds_free(c);
+    /* a malformed file: named with its line, the line itself never quoted */
+    write_file(path_in("home/.aws/credentials"),
+               "[default]\naws_access_key_id=AKIDPE\nsekrit-pasted-by-mistake\n");
+    c = mk(&e, "halfkey");
+    resolve_err(c, "CredentialsConfigError", msg, sizeof msg);
+    CHECK_HAS(msg, ".aws/credentials:3:");
+    lw_creds_free(c);
     fenv_set(&e, "AWS_PROFILE", NULL);
     fenv_set(&e, "AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/y");
     fenv_set(&e, "AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token");
@@ -868,6 +875,14 @@ static void test_container_errors(void)
     CHECK(cr != NULL);
     lw_credentials_release(cr);
     lw_creds_free(c);
+    fenv_set(&e, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path_in("no-such-token-file"));
+    int before = fx_count();
+    c = mk(&e, NULL);
+    resolve_err(c, "ContainerCredentialsError", msg, sizeof msg);
+    CHECK_HAS(msg, "no-such-token-file");
+    CHECK_INT(fx_count(), before);              /* never asked without its token */
+    lw_creds_free(c);
+    fenv_set(&e, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", NULL);
     fenv_set(&e, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "authtokn-x\r\nX-Evil: 1");
     c = mk(&e, NULL);
     resolve_err(c, "CredentialsConfigError", msg, sizeof msg);
