@@ -499,8 +499,11 @@ int lw_creds_src_imds(struct lw_creds_fetch *f)
     const char *att = lw_creds_getenv(c, "AWS_METADATA_SERVICE_NUM_ATTEMPTS");
     const char *base = "http://169.254.169.254";
     if (ep && *ep) {
-        if ((strncasecmp(ep, "http://", 7) != 0 && strncasecmp(ep, "https://", 8) != 0)
-            || strlen(ep) >= 500 || strpbrk(ep, " \r\n"))
+        char hostport[300], path[600];
+        struct lw_error e;
+        /* botocore: is_valid_uri; here libcurl's parser, http and https only */
+        if (strlen(ep) >= 500
+            || lw_http_url_parts(ep, hostport, sizeof hostport, path, sizeof path, &e) < 0)
             return lw_creds_fail(f, "CredentialsConfigError", false,
                                  "AWS_EC2_METADATA_SERVICE_ENDPOINT is not an http(s) URL: %.200s",
                                  ep);
