@@ -49,7 +49,9 @@
  * next lw_creds_get starts a new refresh). lw_creds_free cancels what is left
  * and so must run on the thread of those loops (in a one-loop program: free
  * the provider before the http and the loop), after the other threads are done.
- * Nothing here may be called from a signal handler.
+ * Nothing here may be called from a signal handler. Timeouts (process,
+ * container, IMDS) are loop timers: the loop must run in real time, not in
+ * lw_loop_set_virtual mode.
  *
  * Errors (struct lw_error, kind LW_ERR_CREDENTIALS): NoCredentialsFound (every
  * source tried, listed in the message), CredentialsConfigError (half-set
