@@ -293,7 +293,7 @@ int lw_endpoint_parse_url(const char *url, const char *source, struct lw_endpoin
 /* ------------------------------------------------------------ resolution */
 
 /* The configured endpoint URL (steps 2-5) and its source, or NULL. */
-static int configured_url(enum lw_service svc, const struct lw_endpoint_env *env,
+static int configured_url(enum lw_aws_service svc, const struct lw_endpoint_env *env,
                           const struct lw_ini *config, const char *profile,
                           const char **url, const char **source, struct lw_error *err)
 {
@@ -327,7 +327,7 @@ static int configured_url(enum lw_service svc, const struct lw_endpoint_env *env
     return 0;
 }
 
-int lw_endpoint_resolve(enum lw_service svc, const char *explicit_url, const char *region,
+int lw_endpoint_resolve(enum lw_aws_service svc, const char *explicit_url, const char *region,
                         const struct lw_endpoint_env *env, const struct lw_ini *config,
                         const char *profile, struct lw_endpoint *out, struct lw_error *err)
 {

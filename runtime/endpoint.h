@@ -52,7 +52,7 @@
 #include "error.h"
 #include "ini.h"
 
-enum lw_service {
+enum lw_aws_service {
     LW_SERVICE_SWF,     /* serviceId SWF, endpoint prefix and signing name "swf" */
     LW_SERVICE_SFN,     /* serviceId SFN, endpoint prefix and signing name "states" */
 };
@@ -117,7 +117,7 @@ int lw_region_resolve(const char *explicit_region, const struct lw_endpoint_env 
 
 /* Resolve the endpoint of svc for region (as resolved above; NULL or ""
  * is the "Missing Region" error). explicit_url and config may be NULL. */
-int lw_endpoint_resolve(enum lw_service svc, const char *explicit_url, const char *region,
+int lw_endpoint_resolve(enum lw_aws_service svc, const char *explicit_url, const char *region,
                         const struct lw_endpoint_env *env, const struct lw_ini *config,
                         const char *profile, struct lw_endpoint *out, struct lw_error *err);
 

@@ -19,7 +19,7 @@ static struct lw_ini *cfg(const char *text)
 }
 
 struct vector {
-    enum lw_service svc;
+    enum lw_aws_service svc;
     const char *region;
     int fips, dual;
     const char *url;
@@ -399,7 +399,7 @@ static void test_region_validation(void)
     CHECK_STR(region_of("1a", &env, NULL, NULL, &src), "1a");
 }
 
-static const char *url_of(enum lw_service svc, const char *explicit_url,
+static const char *url_of(enum lw_aws_service svc, const char *explicit_url,
                           const struct lw_endpoint_env *env, const struct lw_ini *ini,
                           const char *profile, const char **source)
 {
