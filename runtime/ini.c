@@ -330,7 +330,8 @@ static void free_entry(struct ini_entry *e)
 /* Sort entries (and sub-entries) by key; of repeated keys keep the last. */
 static void dedupe(struct ini_section *sec)
 {
-    qsort(sec->entries, sec->n, sizeof *sec->entries, cmp_entry);
+    if (sec->n > 1)
+        qsort(sec->entries, sec->n, sizeof *sec->entries, cmp_entry);
     size_t o = 0;
     for (size_t i = 0; i < sec->n; i++) {
         if (i + 1 < sec->n && strcmp(sec->entries[i].key, sec->entries[i + 1].key) == 0) {
@@ -339,7 +340,8 @@ static void dedupe(struct ini_section *sec)
         }
         struct ini_entry *e = &sec->entries[o++];
         *e = sec->entries[i];
-        qsort(e->subs, e->nsubs, sizeof *e->subs, cmp_sub);
+        if (e->nsubs > 1)
+            qsort(e->subs, e->nsubs, sizeof *e->subs, cmp_sub);
         size_t so = 0;
         for (size_t k = 0; k < e->nsubs; k++) {
             if (k + 1 < e->nsubs && strcmp(e->subs[k].key, e->subs[k + 1].key) == 0) {
