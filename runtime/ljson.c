@@ -231,10 +231,10 @@ static void push_marker_mt(lua_State *L, const char *key, const char *kind)
 /* Push v; the array metatable is at absolute index mt. [-0, +1, m] */
 static void push_value(lua_State *L, const json_t *v, int mt, int depth)
 {
+    if ((json_is_object(v) || json_is_array(v)) && depth >= LW_JSON_MAX_DEPTH)
+        luaL_error(L, "JSON value nested deeper than %d levels", LW_JSON_MAX_DEPTH);
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
-        if (depth >= LW_JSON_MAX_DEPTH)
-            luaL_error(L, "JSON value nested deeper than %d levels", LW_JSON_MAX_DEPTH);
         luaL_checkstack(L, 3, "JSON object nesting");
         size_t n = json_object_size(v);
         lua_createtable(L, 0, n > INT_MAX ? INT_MAX : (int)n);     /* t */
@@ -247,8 +247,6 @@ static void push_value(lua_State *L, const json_t *v, int mt, int depth)
         break;
     }
     case JSON_ARRAY: {
-        if (depth >= LW_JSON_MAX_DEPTH)
-            luaL_error(L, "JSON value nested deeper than %d levels", LW_JSON_MAX_DEPTH);
         luaL_checkstack(L, 2, "JSON array nesting");
         size_t n = json_array_size(v);
         lua_createtable(L, n > INT_MAX ? INT_MAX : (int)n, 0);     /* t */
@@ -270,10 +268,8 @@ static void push_value(lua_State *L, const json_t *v, int mt, int depth)
         lua_pushnumber(L, (lua_Number)json_real_value(v));
         break;
     case JSON_TRUE:
-        lua_pushboolean(L, 1);
-        break;
     case JSON_FALSE:
-        lua_pushboolean(L, 0);
+        lua_pushboolean(L, json_is_true(v));
         break;
     case JSON_NULL:
     default:
@@ -390,7 +386,7 @@ static void quote_key(const char *s, size_t n, char *out, size_t outlen)
     out[o] = '\0';
 }
 
-static void path_key(struct enc *e, const char *k, size_t n)
+__attribute__((noinline)) static void path_key(struct enc *e, const char *k, size_t n)
 {
     char seg[200];
     int ident = n > 0 && n <= 64 && !(k[0] >= '0' && k[0] <= '9');
@@ -409,7 +405,7 @@ static void path_key(struct enc *e, const char *k, size_t n)
     }
 }
 
-static void path_index(struct enc *e, lua_Integer i)
+__attribute__((noinline)) static void path_index(struct enc *e, lua_Integer i)
 {
     char seg[32];
     int m = snprintf(seg, sizeof seg, "[%lld]", (long long)i);
@@ -475,6 +471,7 @@ static void push_utf8_replaced(lua_State *L, const char *s, size_t n)
 /* Make s (at stack index idx, length n) valid UTF-8: returns s itself, or
  * pushes a replaced copy and returns it (*pushed = 1), or fails naming
  * `what` ("string" or "key"). [-0, +(0|1), m] */
+__attribute__((noinline))
 static const char *utf8_ok(struct enc *e, lua_State *L, const char *s, size_t *n,
                            const char *what, int *pushed)
 {
@@ -547,6 +544,7 @@ static int table_mark(struct enc *e, lua_State *L, int t)
 /* Decide how the table at t encodes: *as_array and, for arrays, *n. Fails
  * (naming the offending key) for mixed, sparse or unusable keys.
  * [-0, +0, -] */
+__attribute__((noinline))       /* keeps its buffers off the recursion's frames */
 static int classify(struct enc *e, lua_State *L, int t, int mark, int *as_array, lua_Integer *n)
 {
     int top = lua_gettop(L);
@@ -610,6 +608,13 @@ static int fill_array(struct enc *e, lua_State *L, int t, json_t *arr, lua_Integ
     return 0;
 }
 
+__attribute__((noinline)) static void fail_duplicate(struct enc *e, const char *k, size_t n)
+{
+    char q[80];
+    quote_key(k, n, q, sizeof q);
+    fail(e, "cannot encode table: two keys both become %s", q);
+}
+
 static int fill_object(struct enc *e, lua_State *L, int t, json_t *obj)
 {
     int top = lua_gettop(L);
@@ -627,9 +632,7 @@ static int fill_object(struct enc *e, lua_State *L, int t, json_t *obj)
         const char *kk = utf8_ok(e, L, k, &klen, "key", &pushed);   /* k, v, ["k"], [clean] */
         int r = -1, in_value = 0;
         if (kk && json_object_getn(obj, kk, klen)) {
-            char q[80];
-            quote_key(kk, klen, q, sizeof q);
-            fail(e, "cannot encode table: two keys both become %s", q);
+            fail_duplicate(e, kk, klen);
         } else if (kk) {
             r = enc_attach(e, L, vidx, obj, kk, klen);
             in_value = 1;
