@@ -352,9 +352,11 @@ static void transport_error(struct lw_http_req *r, CURLcode rc, struct lw_error 
     enum lw_error_kind kind = LW_ERR_TRANSPORT;
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT: {
-        curl_off_t connected = 0;
-        curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME_T, &connected);
-        code = connected ? "HttpTimeout" : "ConnectTimeout";
+        /* Pre-transfer time is set once the request could be sent, on a new
+         * or a reused connection (a reused one has no connect time). */
+        curl_off_t sent = 0;
+        curl_easy_getinfo(r->easy, CURLINFO_PRETRANSFER_TIME_T, &sent);
+        code = sent ? "HttpTimeout" : "ConnectTimeout";
         break;
     }
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -501,8 +503,14 @@ const char *lw_http_header_get(const struct lw_http_response *r, const char *nam
 int lw_http_url_parts(const char *url, char *host, size_t hostlen, char *path, size_t pathlen,
                       struct lw_error *err)
 {
+    return lw_http_url_split(url, host, hostlen, path, pathlen, NULL, 0, err);
+}
+
+int lw_http_url_split(const char *url, char *host, size_t hostlen, char *path, size_t pathlen,
+                      char *query, size_t querylen, struct lw_error *err)
+{
     CURLU *u = curl_url();
-    char *scheme = NULL, *h = NULL, *port = NULL, *p = NULL;
+    char *scheme = NULL, *h = NULL, *port = NULL, *p = NULL, *q = NULL;
     int rc = -1;
     if (!u) {
         lw_error_set(err, LW_ERR_CLIENT, false, "OutOfMemory", "out of memory");
@@ -521,9 +529,12 @@ int lw_http_url_parts(const char *url, char *host, size_t hostlen, char *path, s
     }
     curl_url_get(u, CURLUPART_PORT, &port, 0);       /* absent: default port */
     curl_url_get(u, CURLUPART_PATH, &p, 0);
+    curl_url_get(u, CURLUPART_QUERY, &q, 0);        /* absent: no query */
     int n = port ? snprintf(host, hostlen, "%s:%s", h, port) : snprintf(host, hostlen, "%s", h);
     int m = snprintf(path, pathlen, "%s", p && *p ? p : "/");
-    if (n < 0 || (size_t)n >= hostlen || m < 0 || (size_t)m >= pathlen) {
+    int k = query ? snprintf(query, querylen, "%s", q ? q : "") : 0;
+    if (n < 0 || (size_t)n >= hostlen || m < 0 || (size_t)m >= pathlen
+        || k < 0 || (query && (size_t)k >= querylen)) {
         lw_error_set(err, LW_ERR_CLIENT, false, "InvalidEndpoint", "endpoint URL too long");
         goto out;
     }
@@ -533,6 +544,7 @@ out:
     curl_free(h);
     curl_free(port);
     curl_free(p);
+    curl_free(q);
     curl_url_cleanup(u);
     return rc;
 }

@@ -74,6 +74,10 @@ size_t lw_http_active(const struct lw_http *h);
  * header, and the path (at least "/"). Only http and https are accepted. */
 int lw_http_url_parts(const char *url, char *host, size_t hostlen, char *path, size_t pathlen,
                       struct lw_error *err);
+/* The same, plus the raw query (without '?'; "" if none), as the URL holds
+ * it, for signing. */
+int lw_http_url_split(const char *url, char *host, size_t hostlen, char *path, size_t pathlen,
+                      char *query, size_t querylen, struct lw_error *err);
 /* The libcurl version string, e.g. "7.88.1". */
 const char *lw_http_curl_version(void);
 

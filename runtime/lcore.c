@@ -44,5 +44,6 @@ LW_EXPORT int luaopen_luaworker_core(lua_State *L)
     lw_open_task(L);
     lw_open_worker(L);
     lw_open_threads(L);
+    lw_open_http(L);
     return 1;
 }

@@ -19,6 +19,10 @@
 #include "loop.h"
 #include "task.h"
 
+struct lw_http;
+struct lw_creds;
+struct lw_sigv4_cache;
+
 struct lw_memcap {
     lua_Alloc inner;
     void *inner_ud;
@@ -35,10 +39,17 @@ struct lw_lhost {
     struct lw_memcap *mem;      /* NULL: no cap */
     struct lw_loop *loop;
     long threads;               /* coroutines anchored (for leak checks in tests) */
+    /* For lw.http.request (lhttp.c); borrowed from the worker object. */
+    struct lw_http *http;
+    struct lw_creds *creds;     /* NULL: a local stand-in service, no AWS credentials */
+    char region[64];            /* the worker's region, "" if none */
+    struct lw_sigv4_cache *sigcache;
 };
 
 /* The task whose coroutine runs now (NULL outside handlers). */
 struct lw_task *lw_lhost_current(void);
+/* The host running a task. */
+struct lw_lhost *lw_lhost_of(struct lw_task *t);
 /* The coroutine of a task (NULL once released). */
 lua_State *lw_lhost_thread(struct lw_task *t);
 /* Resume a task's coroutine with the nargs values already pushed on it;
@@ -63,6 +74,9 @@ struct lw_task *lw_lhost_check_wait(lua_State *L, const char *what);
 /* Yield the handler's coroutine until lw_lhost_resume; the continuation
  * raises a pushed luaworker.Error or returns the pushed values. */
 int lw_lhost_yield(lua_State *L);
+/* lhttp.c: field http_request of the core table on top. */
+void lw_open_http(lua_State *L);
+
 /* lthreads.c: core.threads_start / thread_index; the command registers how
  * to make a new Lua state (NULL: no threads, as in a host application). */
 void lw_threads_set_factory(lua_State *(*factory)(void), void (*closer)(lua_State *L));

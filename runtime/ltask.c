@@ -23,6 +23,12 @@ struct lw_task *lw_lhost_current(void) { return tl_current; }
 
 static struct lhtask *lht_of(struct lw_task *t) { return t ? t->host : NULL; }
 
+struct lw_lhost *lw_lhost_of(struct lw_task *t)
+{
+    struct lhtask *ht = lht_of(t);
+    return ht ? ht->h : NULL;
+}
+
 lua_State *lw_lhost_thread(struct lw_task *t)
 {
     struct lhtask *ht = lht_of(t);

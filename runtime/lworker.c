@@ -11,6 +11,7 @@
 #include "endpoint.h"
 #include "http.h"
 #include "log.h"
+#include "sigv4.h"
 #include "svcaws.h"
 #include "version.h"
 #include "worker.h"
@@ -191,6 +192,8 @@ static void lworker_free(struct lworker *lw)
     lw->creds = NULL;
     lw_http_free(lw->http);
     lw->http = NULL;
+    lw_sigv4_cache_free(lw->host.sigcache);
+    lw->host.sigcache = NULL;
     lw_loop_free(lw->loop);
     lw->loop = NULL;
 }
@@ -233,6 +236,7 @@ static int open_aws(lua_State *L, struct lworker *lw, bool swf, struct lw_error 
     lw->aws = lw_aws_new(lw->loop, lw->http, &ac, err);
     if (!lw->aws)
         return -1;
+    snprintf(lw->host.region, sizeof lw->host.region, "%s", region.name);
     struct lw_log_field f[] = { LW_STR("endpoint", ep.url), LW_STR("endpoint_from", ep.source),
                                 LW_STR("region", region.name), LW_STR("region_from", region.source),
                                 LW_STR("profile", profile) };
@@ -282,6 +286,10 @@ static int l_worker_new(lua_State *L)
     h->L = lua_tothread(L, -1);
     lua_pop(L, 1);
     h->loop = lw->loop;
+    h->http = lw->http;
+    h->creds = lw->creds;
+    if (!(h->sigcache = lw_sigv4_cache_new()))
+        return luaL_error(L, "out of memory");
     h->runner_ref = opt_ref(L, 1, "runner", LUA_TFUNCTION);
     h->types_ref = opt_ref(L, 1, "types", LUA_TTABLE);
     h->task_mt_ref = opt_ref(L, 1, "task_mt", LUA_TTABLE);
