@@ -29,7 +29,7 @@
 #include "buf.h"
 #include <assert.h>
 #include <limits.h>
-#include <locale.h>
+#include <langinfo.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,9 +44,12 @@ static const char object_mt_key = 'o';
 
 /* ---------------------------------------------------------------- numbers */
 
+/* The C library's decimal point for printf/strtod (LC_NUMERIC may have been
+ * changed by the host application). nl_langinfo is thread-safe in glibc,
+ * localeconv is not. */
 static char locale_point(void)
 {
-    const char *dp = localeconv()->decimal_point;
+    const char *dp = nl_langinfo(RADIXCHAR);
     return (dp && dp[0] && !dp[1]) ? dp[0] : '.';
 }
 

@@ -85,6 +85,24 @@ function TestJsonNumbers:test_random_doubles_round_trip_bit_exact()
     end
 end
 
+function TestJsonNumbers:test_numbers_ignore_a_comma_decimal_locale()
+    -- a host application may set LC_NUMERIC; JSON numbers always use '.'
+    local old = os.setlocale(nil, "numeric")
+    local set = os.setlocale("de_DE.UTF-8", "numeric") or os.setlocale("fr_FR.UTF-8", "numeric")
+    local ok, err = pcall(function()
+        lu.assertEquals(enc({ 0.1, 1.5, 1e300, 100.0, -2.5e-7 }), "[0.1,1.5,1e300,100.0,-2.5e-7]")
+        local v = dec("[0.25, 1e-7, 3]")
+        lu.assertEquals(v[1], 0.25)
+        lu.assertEquals(v[2], 1e-7)
+        lu.assertEquals(math.type(v[3]), "integer")
+    end)
+    os.setlocale(old, "numeric")
+    assert(ok, err)
+    if set then
+        lu.assertEquals(string.format("%.1f", 1.5), "1.5")    -- restored
+    end
+end
+
 function TestJsonNumbers:test_nan_and_infinity_refused()
     lu.assertStrContains(failing(json.encode, 0 / 0), "NaN")
     lu.assertStrContains(failing(json.encode, { x = math.huge }), "cannot encode inf at $.x")
