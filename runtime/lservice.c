@@ -207,6 +207,25 @@ static bool call(struct lsvc *s, const char *name, int nargs, char *word, size_t
     return true;
 }
 
+/* The start of every answer: the operation, and whether the service has
+ * already closed or timed out this token (then *closed and the op carries
+ * the "timed out" error). NULL when out of memory. */
+static struct lw_svc_op *begin(struct lsvc *s, enum op_kind kind, void *cb, void *ud,
+                               const struct lw_task_info *t, struct ltrack **tr, bool *closed,
+                               struct lw_error *err)
+{
+    struct lw_svc_op *op = new_op(s, kind, cb, ud);
+    if (!op) {
+        lw_error_set(err, LW_ERR_CLIENT, true, "OutOfMemory", "out of memory");
+        return NULL;
+    }
+    *tr = track(s, t);
+    *closed = *tr && (*tr)->timed_out;
+    if (*closed)
+        set_error(s, op, "timed_out", NULL);
+    return op;
+}
+
 static struct lw_svc_op *op_poll(struct lw_service *b, lw_poll_cb cb, void *ud, struct lw_error *err)
 {
     lw_error_set(err, LW_ERR_CLIENT, false, "NotSupported", "the local service has no polls");
@@ -218,15 +237,12 @@ static struct lw_svc_op *op_heartbeat(struct lw_service *b, const struct lw_task
                                       struct lw_error *err)
 {
     struct lsvc *s = (struct lsvc *)b;
-    struct lw_svc_op *op = new_op(s, OP_HB, (void *)cb, ud);
-    if (!op) {
-        lw_error_set(err, LW_ERR_CLIENT, true, "OutOfMemory", "out of memory");
-        return NULL;
-    }
-    struct ltrack *tr = track(s, t);
-    if (tr && tr->timed_out) {
-        set_error(s, op, "timed_out", NULL);
-        op->hb = strcmp(b->kind, "swf") == 0 ? LW_HB_GONE : LW_HB_TIMED_OUT;
+    struct ltrack *tr;
+    bool closed;
+    struct lw_svc_op *op = begin(s, OP_HB, (void *)cb, ud, t, &tr, &closed, err);
+    if (!op || closed) {
+        if (op)
+            op->hb = strcmp(b->kind, "swf") == 0 ? LW_HB_GONE : LW_HB_TIMED_OUT;
         return op;
     }
     char word[32], msg[256];
@@ -257,15 +273,12 @@ static struct lw_svc_op *op_respond(struct lw_service *b, const struct lw_task_i
                                     struct lw_error *err)
 {
     struct lsvc *s = (struct lsvc *)b;
-    struct lw_svc_op *op = new_op(s, OP_RESP, (void *)cb, ud);
-    if (!op) {
-        lw_error_set(err, LW_ERR_CLIENT, true, "OutOfMemory", "out of memory");
-        return NULL;
-    }
-    struct ltrack *tr = track(s, t);
-    if (tr && tr->timed_out) {
-        set_error(s, op, "timed_out", NULL);
-        op->resp = LW_RESP_GONE;
+    struct ltrack *tr;
+    bool closed;
+    struct lw_svc_op *op = begin(s, OP_RESP, (void *)cb, ud, t, &tr, &closed, err);
+    if (!op || closed) {
+        if (op)
+            op->resp = LW_RESP_GONE;
         return op;
     }
     lua_State *L = s->L;

@@ -53,27 +53,15 @@ static json_t *respond_body(const struct lw_task_info *t, const struct lw_outcom
 static int parse_poll(const struct lw_svcaws *s, json_t *a, struct lw_task_info **out,
                       struct lw_error *e)
 {
+    struct lw_task_info *t;
     *out = NULL;
-    char *token = NULL;
-    size_t tlen = 0;
-    if (lw_svcaws_str(a, "taskToken", &token, &tlen, e) < 0)
+    if (lw_svcaws_poll_task(a, &t, e) < 0)
         return -1;
-    if (!token || !tlen) {
-        free(token);
-        return 0;
-    }
-    struct lw_task_info *t = calloc(1, sizeof *t);
-    if (!t || !(t->activity_arn = strdup(s->activity_arn))) {
-        free(t);
-        free(token);
-        return lw_error_set(e, LW_ERR_CLIENT, true, "OutOfMemory", "out of memory");
-    }
-    t->token = token;
-    t->token_len = tlen;
-    lw_log_token_hash(token, tlen, t->token_hash);
-    if (lw_svcaws_str(a, "input", &t->input, &t->input_len, e) < 0) {
+    if (!t)
+        return 0;                   /* an empty poll */
+    if (!(t->activity_arn = strdup(s->activity_arn))) {
         lw_task_info_destroy(t);
-        return -1;
+        return lw_error_set(e, LW_ERR_CLIENT, true, "OutOfMemory", "out of memory");
     }
     *out = t;
     return 0;

@@ -188,3 +188,30 @@ int lw_svcaws_str(json_t *obj, const char *key, char **out, size_t *len, struct 
         *len = n;
     return 0;
 }
+
+int lw_svcaws_poll_task(json_t *a, struct lw_task_info **out, struct lw_error *e)
+{
+    *out = NULL;
+    char *token = NULL;
+    size_t tlen = 0;
+    if (lw_svcaws_str(a, "taskToken", &token, &tlen, e) < 0)
+        return -1;
+    if (!token || !tlen) {          /* no task: absent, null or "" */
+        free(token);
+        return 0;
+    }
+    struct lw_task_info *t = calloc(1, sizeof *t);
+    if (!t) {
+        free(token);
+        return lw_error_set(e, LW_ERR_CLIENT, true, "OutOfMemory", "out of memory");
+    }
+    t->token = token;
+    t->token_len = tlen;
+    lw_log_token_hash(token, tlen, t->token_hash);
+    if (lw_svcaws_str(a, "input", &t->input, &t->input_len, e) < 0) {
+        lw_task_info_destroy(t);
+        return -1;
+    }
+    *out = t;
+    return 0;
+}

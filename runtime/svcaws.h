@@ -55,4 +55,8 @@ struct lw_service *lw_svcaws_new(const struct lw_svcaws_profile *p, struct lw_aw
 /* Helpers for the profiles: a copied string member (NULL if absent or not a
  * string); -1 with e filled if present but not a string. */
 int lw_svcaws_str(json_t *obj, const char *key, char **out, size_t *len, struct lw_error *e);
+/* What both poll answers share: 0 with *out NULL when there is no task
+ * (taskToken absent, null or ""), 0 with a new info holding the token,
+ * its hash and the input, or -1 with e filled when malformed. */
+int lw_svcaws_poll_task(json_t *answer, struct lw_task_info **out, struct lw_error *e);
 #endif

@@ -55,28 +55,16 @@ static json_t *respond_body(const struct lw_task_info *t, const struct lw_outcom
 static int parse_poll(const struct lw_svcaws *s, json_t *a, struct lw_task_info **out,
                       struct lw_error *e)
 {
+    struct lw_task_info *t;
     *out = NULL;
-    char *token = NULL;
-    size_t tlen = 0;
-    if (lw_svcaws_str(a, "taskToken", &token, &tlen, e) < 0)
+    if (lw_svcaws_poll_task(a, &t, e) < 0)
         return -1;
-    if (!token || !tlen) {          /* no task: absent, null or "" */
-        free(token);
-        return 0;
-    }
-    struct lw_task_info *t = calloc(1, sizeof *t);
-    if (!t) {
-        free(token);
-        return lw_error_set(e, LW_ERR_CLIENT, true, "OutOfMemory", "out of memory");
-    }
-    t->token = token;
-    t->token_len = tlen;
-    lw_log_token_hash(token, tlen, t->token_hash);
+    if (!t)
+        return 0;                   /* an empty poll */
     json_t *we = json_object_get(a, "workflowExecution");
     json_t *at = json_object_get(a, "activityType");
     json_t *sid = json_object_get(a, "startedEventId");
     if (lw_svcaws_str(a, "activityId", &t->activity_id, NULL, e) < 0
-        || lw_svcaws_str(a, "input", &t->input, &t->input_len, e) < 0
         || (we && (lw_svcaws_str(we, "workflowId", &t->workflow_id, NULL, e) < 0
                    || lw_svcaws_str(we, "runId", &t->run_id, NULL, e) < 0))
         || (at && (lw_svcaws_str(at, "name", &t->type_name, NULL, e) < 0
