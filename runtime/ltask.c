@@ -388,7 +388,7 @@ static int l_heartbeat(lua_State *L)
         json_t *j = lw_json_from_lua(L, 1, msg, sizeof msg);
         if (!j)
             return luaL_argerror(L, 1, msg);
-        owned = lw_json_dumps(j, JSON_COMPACT);
+        owned = lw_json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);   /* as json.encode does */
         json_decref(j);
         if (!owned)
             return luaL_error(L, "out of memory");
