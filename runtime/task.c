@@ -328,6 +328,14 @@ static void on_hb_timer(struct lw_timer *tm, void *ud)
 
 static void on_hb_done(void *ud, enum lw_hb_status st, const struct lw_error *err);
 
+/* After the handler ended: details the service has not seen go out before
+ * the outcome (not before a cancellation, which carries them itself). */
+static bool wants_flush(struct lw_task *t)
+{
+    return t->hb_dirty && svc_of(t)->limits.heartbeat_details
+        && t->outcome.kind != LW_OUTCOME_CANCELED;
+}
+
 static void hb_send(struct lw_task *t)
 {
     struct lw_error err;
@@ -383,7 +391,7 @@ static void on_hb_done(void *ud, enum lw_hb_status st, const struct lw_error *er
     if (t->phase == LW_TASK_RESPONDING) {
         if (t->hb_final) {
             /* The flush before the response: resend if newer details came. */
-            if (st == LW_HB_OK && t->hb_dirty) {
+            if (st == LW_HB_OK && wants_flush(t)) {
                 hb_send(t);
                 return;
             }
@@ -596,8 +604,10 @@ static void finish(struct lw_task *t, const struct lw_task_end *end)
         return;
     }
     /* Flush details the service has not seen, so its record (and a later
-     * timeout's details) holds the handler's last word. */
-    if (t->hb_dirty && svc_of(t)->limits.heartbeat_details && t->outcome.kind != LW_OUTCOME_CANCELED) {
+     * timeout's details) holds the handler's last word. A heartbeat still in
+     * flight is answered first: sent alongside the response, it could reach
+     * the service after it and be refused (its details lost). */
+    if (wants_flush(t) || t->hb_op) {
         t->hb_final = true;
         if (!t->hb_op)
             hb_send(t);

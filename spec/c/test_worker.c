@@ -16,6 +16,7 @@ struct fake_op {
     enum op_kind kind;
     struct fake_svc *svc;
     struct lw_defer d;
+    struct lw_timer latency;     /* heartbeats with hb_latency: answered when it fires */
     void *cb;
     void *ud;
     enum lw_hb_status hb_status;
@@ -38,10 +39,13 @@ struct fake_svc {
     int poll_errors_left;
     bool poll_error_auth;
     int hb_errors_left;
+    double hb_latency;           /* seconds before a heartbeat is answered (0: next turn) */
     int resp_errors_left;
     enum lw_hb_status hb_answer;
     /* records */
     int heartbeats;
+    int hb_in_flight;
+    int resp_with_hb_in_flight;  /* responses sent while a heartbeat was unanswered */
     char last_details[64];
     int completed, failed, canceled;
     char last_reason[300];
@@ -60,6 +64,7 @@ static void fire(struct lw_defer *d, void *ud)
         ((lw_poll_cb)op->cb)(op->ud, op->task, e);
         break;
     case OP_HB:
+        op->svc->hb_in_flight--;
         ((lw_hb_cb)op->cb)(op->ud, op->hb_status, e);
         break;
     case OP_RESP:
@@ -67,6 +72,12 @@ static void fire(struct lw_defer *d, void *ud)
         break;
     }
     free(op);
+}
+
+static void fire_late(struct lw_timer *tm, void *ud)
+{
+    struct fake_op *op = ud;
+    fire(&op->d, op);
 }
 
 static struct fake_op *new_op(struct fake_svc *s, enum op_kind k, void *cb, void *ud)
@@ -77,6 +88,7 @@ static struct fake_op *new_op(struct fake_svc *s, enum op_kind k, void *cb, void
     op->cb = cb;
     op->ud = ud;
     lw_defer_init(&op->d, fire, op);
+    lw_timer_init(&op->latency, fire_late, op);
     return op;
 }
 
@@ -147,6 +159,7 @@ static struct lw_svc_op *f_hb(struct lw_service *b, const struct lw_task_info *t
     struct fake_svc *s = (struct fake_svc *)b;
     struct fake_op *op = new_op(s, OP_HB, (void *)cb, ud);
     s->heartbeats++;
+    s->hb_in_flight++;
     snprintf(s->last_details, sizeof s->last_details, "%.*s", (int)len, d ? d : "");
     op->hb_status = s->hb_answer;
     if (s->hb_errors_left > 0) {
@@ -155,7 +168,10 @@ static struct lw_svc_op *f_hb(struct lw_service *b, const struct lw_task_info *t
         op->has_err = true;
         lw_error_set(&op->err, LW_ERR_SERVICE, true, "ThrottlingException", "Rate exceeded");
     }
-    lw_defer_queue(s->loop, &op->d);
+    if (s->hb_latency > 0)
+        lw_timer_start(s->loop, &op->latency, s->hb_latency);
+    else
+        lw_defer_queue(s->loop, &op->d);
     return (struct lw_svc_op *)op;
 }
 
@@ -164,6 +180,8 @@ static struct lw_svc_op *f_resp(struct lw_service *b, const struct lw_task_info 
 {
     struct fake_svc *s = (struct fake_svc *)b;
     struct fake_op *op = new_op(s, OP_RESP, (void *)cb, ud);
+    if (s->hb_in_flight > 0)
+        s->resp_with_hb_in_flight++;
     if (s->resp_errors_left > 0) {
         s->resp_errors_left--;
         op->resp_status = LW_RESP_ERROR;
@@ -200,8 +218,11 @@ static void f_cancel(struct lw_service *b, struct lw_svc_op *o)
             s->polls_open--;
         }
         lw_task_info_destroy(op->task);
+    } else if (op->kind == OP_HB) {
+        s->hb_in_flight--;
     }
     lw_defer_cancel(s->loop, &op->d);
+    lw_timer_stop(s->loop, &op->latency);
     free(op);
 }
 
@@ -580,6 +601,29 @@ static void test_deadline(void)
     env_free(&e);
 }
 
+static void test_response_waits_for_heartbeat_in_flight(void)
+{
+    /* Heartbeats take 0.3 s to answer. "a" goes out at 0 (answered at 0.3);
+     * "b" at 0.3 is coalesced and goes out when the interval ends (1.0) while
+     * the handler sleeps; the handler finishes at 1.1 with "b" still in
+     * flight. The response waits for its answer: sent alongside, the
+     * heartbeat could reach the service after the outcome and be refused. */
+    static const struct step script[] = { { S_HB, .text = "a" }, { S_HB, .text = "b" },
+                                          { S_SLEEP, .secs = 0.8 }, { S_FINISH, .text = "{}" } };
+    struct env e;
+    env_init(&e, script, (struct lw_worker_config){ .max_concurrent = 1, .heartbeat_interval = 1 });
+    e.svc.hb_latency = 0.3;
+    e.svc.queued = 1;
+    go(&e);
+    RUN_UNTIL(&e, e.svc.completed == 1, 10);
+    CHECK_INT(e.svc.completed, 1);
+    CHECK_INT(e.svc.heartbeats, 2);
+    CHECK_STR(e.svc.last_details, "b");
+    CHECK_INT(e.svc.resp_with_hb_in_flight, 0);
+    env_stop(&e);
+    env_free(&e);
+}
+
 static void test_response_retried_until_recorded(void)
 {
     static const struct step script[] = { { S_FINISH, .text = "{\"r\":1}" } };
@@ -692,6 +736,7 @@ int main(void)
     RUN(test_shutdown_grace_cancels_then_fails);
     RUN(test_shutdown_abandons_stubborn_handler);
     RUN(test_deadline);
+    RUN(test_response_waits_for_heartbeat_in_flight);
     RUN(test_response_retried_until_recorded);
     RUN(test_heartbeat_errors_do_not_fail);
     RUN(test_poll_backoff_no_busy_loop);
