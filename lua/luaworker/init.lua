@@ -19,6 +19,9 @@ M.VERSION = core.VERSION
 M.json = core.json
 M.Error = core.Error
 M.Cancelled = "Cancelled"          -- the code of the error heartbeat/sleep raise on cancellation
+--- Monotonic seconds, the clock of w:timeout(): for an application that
+-- schedules its own timers next to a worker it drives with w:step().
+M.monotonic = core.monotonic
 
 --- Record progress; may yield while the request is in flight. Raises a
 -- luaworker.Error with code "Cancelled" (and a reason) when the service asks
