@@ -20,7 +20,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 OPT       ?= -O2 -g
 CFLAGS_LW  = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -fPIC -fvisibility=hidden \
-             -Iruntime -I$(BUILD)/gen $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+             -Iruntime -I$(BUILD)/gen $(if $(LUA_INCDIR),-I$(LUA_INCDIR)) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS_LW  = $(PKG_LIBS) -lm -lpthread $(EXTRA_LDFLAGS)
 
 RT_SRCS  := $(filter-out runtime/main.c,$(wildcard runtime/*.c))
@@ -86,6 +86,35 @@ demo: deps
 test: deps
 	@$(MAKE) --no-print-directory build-all ctests
 	@$(PY) spec/tools/run_suites.py $(SUITES)
+
+# ---- install, uninstall (issue 5): the command, the C module, the Lua facade, the man page ----
+# Under $(DESTDIR)$(PREFIX), where a stock lua5.4 looks by default for
+# PREFIX=/usr/local (its package.cpath has /usr/local/lib/lua/5.4/?.so, its
+# package.path /usr/local/share/lua/5.4/?.lua and ?/init.lua). luarocks
+# (luaworker-*.rockspec, build type make) runs `make build-all` and
+# `make install-files` with its own BINDIR, LIBDIR, LUADIR and MANDIR.
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib/lua/5.4
+LUADIR ?= $(PREFIX)/share/lua/5.4
+MANDIR ?= $(PREFIX)/share/man/man1
+
+.PHONY: install-files uninstall
+
+install: deps
+	@$(MAKE) --no-print-directory install-files
+
+install-files: build-all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/luaworker $(DESTDIR)$(LUADIR)/luaworker \
+	    $(DESTDIR)$(MANDIR)
+	install -m 755 $(BUILD)/luaworker $(DESTDIR)$(BINDIR)/luaworker
+	install -m 755 $(BUILD)/lib/luaworker/core.so $(DESTDIR)$(LIBDIR)/luaworker/core.so
+	install -m 644 $(LUA_SRCS) $(DESTDIR)$(LUADIR)/luaworker/
+	install -m 644 doc/luaworker.1 $(DESTDIR)$(MANDIR)/luaworker.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/luaworker $(DESTDIR)$(LIBDIR)/luaworker/core.so \
+	    $(addprefix $(DESTDIR)$(LUADIR)/luaworker/,$(notdir $(LUA_SRCS))) $(DESTDIR)$(MANDIR)/luaworker.1
+	rmdir $(DESTDIR)$(LIBDIR)/luaworker $(DESTDIR)$(LUADIR)/luaworker 2>/dev/null || true
 
 clean:
 	rm -rf $(BUILD)
