@@ -261,6 +261,31 @@ int lw_creds_make(struct lw_creds_fetch *f, int src, const char *akid, const cha
  * control bytes replaced: for quoting stderr and response bodies. */
 void lw_creds_first_line(char *out, size_t n, const char *s, size_t len, size_t max);
 
+/* Credentials JSON (creds_json.c, pure): credential_process output
+ * (Version 1, AccessKeyId, SecretAccessKey, optional SessionToken and
+ * Expiration) or a container / instance-metadata answer (AccessKeyId,
+ * SecretAccessKey, Token, Expiration all required; IMDS: a Code other than
+ * "Success" is refused). */
+enum lw_creds_doc_kind { LW_CREDS_DOC_PROCESS, LW_CREDS_DOC_CONTAINER, LW_CREDS_DOC_IMDS };
+enum {
+    LW_CREDS_DOC_OK,
+    LW_CREDS_DOC_MALFORMED,     /* not JSON, or not an object */
+    LW_CREDS_DOC_INVALID,       /* an object without usable credentials */
+    LW_CREDS_DOC_NOMEM,
+};
+struct lw_creds_doc {           /* owned copies; the token may be NULL (process) */
+    char *access_key_id, *secret_access_key, *session_token, *expiration;
+};
+/* Parse len bytes of body (not NUL-terminated; NULL = empty). LW_CREDS_DOC_OK
+ * with d filled (free it with lw_creds_doc_free), or another status with d
+ * empty and why (size n) saying what is wrong without quoting the input:
+ * "output lacks AccessKeyId", "the response is not valid JSON (line 1,
+ * column 5)", "Code Failed" ... (the caller prefixes its source). The
+ * expiration is not checked here (lw_creds_parse_time). */
+int lw_creds_doc_parse(enum lw_creds_doc_kind kind, const char *body, size_t len,
+                       struct lw_creds_doc *d, char *why, size_t n);
+void lw_creds_doc_free(struct lw_creds_doc *d);     /* wipes the secrets; accepts NULL */
+
 /* The sources (creds_file.c, creds_process.c, creds_http.c). */
 int lw_creds_src_env(struct lw_creds_fetch *f);
 int lw_creds_src_unsupported(struct lw_creds_fetch *f);

@@ -5,7 +5,6 @@
 #define LW_CREDS_INTERNAL
 #include "creds.h"
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +32,6 @@ static void describe(char *out, size_t n, const struct lw_http_response *res)
     } else {
         snprintf(out, n, "%s", res->error.code[0] ? res->error.code : "NetworkError");
     }
-}
-
-static const char *jstr(json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
 }
 
 /* ---- container credentials ---- */
@@ -103,32 +97,25 @@ static void container_done(void *ud, const struct lw_http_response *res)
         container_try_failed(ct);
         return;
     }
-    json_error_t je;
-    json_t *root = json_loadb(res->body, res->body_len, 0, &je);
-    if (!json_is_object(root)) {
-        if (root)
-            snprintf(ct->last, sizeof ct->last, "the response is not a JSON object");
-        else            /* position only: jansson's text quotes the input */
-            snprintf(ct->last, sizeof ct->last, "the response is not valid JSON (line %d, "
-                     "column %d)", je.line, je.column);
-        json_decref(root);
+    struct lw_creds_doc d;
+    char why[200], what[600];
+    int st = lw_creds_doc_parse(LW_CREDS_DOC_CONTAINER, res->body, res->body_len, &d, why,
+                                sizeof why);
+    if (st == LW_CREDS_DOC_MALFORMED) {
+        snprintf(ct->last, sizeof ct->last, "%s", why);
         container_try_failed(ct);
         return;
     }
-    const char *akid = jstr(root, "AccessKeyId"), *secret = jstr(root, "SecretAccessKey");
-    const char *token = jstr(root, "Token"), *exp = jstr(root, "Expiration");
-    char what[600];
     snprintf(what, sizeof what, "container credentials endpoint %s", ct->url);
     int step;
-    /* botocore requires all four fields (a KeyError there, not retried) */
-    if (!akid || !secret || !token || !exp)
-        step = lw_creds_fail(f, "ContainerCredentialsError", false,
-                             "%s: the response lacks %s", what,
-                             !akid ? "AccessKeyId" : !secret ? "SecretAccessKey"
-                             : !token ? "Token" : "Expiration");
+    if (st == LW_CREDS_DOC_NOMEM)
+        step = lw_creds_fail(f, "OutOfMemory", true, "out of memory");
+    else if (st != LW_CREDS_DOC_OK)     /* botocore: a KeyError there, not retried */
+        step = lw_creds_fail(f, "ContainerCredentialsError", false, "%s: %s", what, why);
     else
-        step = lw_creds_make(f, LW_SRC_CONTAINER, akid, secret, token, exp, what);
-    json_decref(root);
+        step = lw_creds_make(f, LW_SRC_CONTAINER, d.access_key_id, d.secret_access_key,
+                             d.session_token, d.expiration, what);
+    lw_creds_doc_free(&d);
     container_end(ct, step);
 }
 
@@ -402,32 +389,23 @@ static void on_creds(struct imds *m, const struct lw_http_response *res)
 {
     struct lw_creds_fetch *f = m->f;
     char why[200], what[400];
-    json_t *root = NULL;
     if (res->status == 200) {
-        json_error_t je;
-        root = json_loadb(res->body, res->body_len, 0, &je);
-        if (json_is_object(root)) {
-            const char *code = jstr(root, "Code");
-            const char *akid = jstr(root, "AccessKeyId"), *secret = jstr(root, "SecretAccessKey");
-            const char *token = jstr(root, "Token"), *exp = jstr(root, "Expiration");
-            if (code && strcmp(code, "Success") != 0) {
-                snprintf(why, sizeof why, "Code %.60s", code);
-            } else if (!akid || !secret || !token || !exp) {
-                snprintf(why, sizeof why, "the response lacks %s",
-                         !akid ? "AccessKeyId" : !secret ? "SecretAccessKey"
-                         : !token ? "Token" : "Expiration");
-            } else {
-                snprintf(what, sizeof what, "EC2 instance metadata %.200s (role \"%.100s\")", m->base,
-                         m->role);
-                int step = lw_creds_make(f, LW_SRC_IMDS, akid, secret, token, exp, what);
-                json_decref(root);
-                imds_end(m, step);
-                return;
-            }
-        } else {
-            snprintf(why, sizeof why, "the response is not a JSON object");
+        struct lw_creds_doc d;
+        int st = lw_creds_doc_parse(LW_CREDS_DOC_IMDS, res->body, res->body_len, &d, why,
+                                    sizeof why);
+        if (st == LW_CREDS_DOC_OK || st == LW_CREDS_DOC_NOMEM) {
+            int step;
+            snprintf(what, sizeof what, "EC2 instance metadata %.200s (role \"%.100s\")", m->base,
+                     m->role);
+            if (st == LW_CREDS_DOC_NOMEM)
+                step = lw_creds_fail(f, "OutOfMemory", true, "out of memory");
+            else
+                step = lw_creds_make(f, LW_SRC_IMDS, d.access_key_id, d.secret_access_key,
+                                     d.session_token, d.expiration, what);
+            lw_creds_doc_free(&d);
+            imds_end(m, step);
+            return;
         }
-        json_decref(root);
     } else {
         describe(why, sizeof why, res);
     }

@@ -7,7 +7,6 @@
 #include "creds.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -205,46 +204,16 @@ static void proc_abort(struct lw_creds_fetch *f)
 static int parse_output(struct proc *p)
 {
     struct lw_creds_fetch *f = p->f;
-    json_error_t je;
-    json_t *root = json_loadb(p->out.p ? p->out.p : "", p->out.len, 0, &je);
-    int step;
-    /* never quote the output or jansson's text (which quotes it): it holds the secret */
-    if (!root)
-        return lw_creds_fail(f, "CredentialProcessError", false,
-                             "%s: output is not valid JSON (line %d, column %d)", p->what,
-                             je.line, je.column);
-    json_t *v = json_object_get(root, "Version");
-    const char *akid = json_string_value(json_object_get(root, "AccessKeyId"));
-    const char *secret = json_string_value(json_object_get(root, "SecretAccessKey"));
-    json_t *tok = json_object_get(root, "SessionToken");
-    json_t *exp = json_object_get(root, "Expiration");
-    if (!json_is_object(root))
-        step = lw_creds_fail(f, "CredentialProcessError", false,
-                             "%s: output is not a JSON object", p->what);
-    else if (!v)
-        step = lw_creds_fail(f, "CredentialProcessError", false,
-                             "%s: output has no Version (supported versions: 1)", p->what);
-    else if (!json_is_integer(v) || json_integer_value(v) != 1)
-        step = json_is_integer(v)
-            ? lw_creds_fail(f, "CredentialProcessError", false,
-                            "%s: unsupported Version %lld (supported versions: 1)", p->what,
-                            (long long)json_integer_value(v))
-            : lw_creds_fail(f, "CredentialProcessError", false,
-                            "%s: Version must be the number 1", p->what);
-    else if (!akid || !*akid)
-        step = lw_creds_fail(f, "CredentialProcessError", false,
-                             "%s: output lacks AccessKeyId", p->what);
-    else if (!secret || !*secret)
-        step = lw_creds_fail(f, "CredentialProcessError", false,
-                             "%s: output lacks SecretAccessKey", p->what);
-    else if ((tok && !json_is_null(tok) && !json_is_string(tok))
-             || (exp && !json_is_null(exp) && !json_is_string(exp)))
-        step = lw_creds_fail(f, "CredentialProcessError", false,
-                             "%s: SessionToken and Expiration must be strings", p->what);
-    else
-        step = lw_creds_make(f, LW_SRC_PROCESS, akid, secret, json_string_value(tok),
-                             json_string_value(exp), p->what);
-    json_decref(root);
+    struct lw_creds_doc d;
+    char why[160];
+    int st = lw_creds_doc_parse(LW_CREDS_DOC_PROCESS, p->out.p, p->out.len, &d, why, sizeof why);
+    if (st == LW_CREDS_DOC_NOMEM)
+        return lw_creds_fail(f, "OutOfMemory", true, "out of memory");
+    if (st != LW_CREDS_DOC_OK)
+        return lw_creds_fail(f, "CredentialProcessError", false, "%s: %s", p->what, why);
+    int step = lw_creds_make(f, LW_SRC_PROCESS, d.access_key_id, d.secret_access_key,
+                             d.session_token, d.expiration, p->what);
+    lw_creds_doc_free(&d);
     return step;
 }
 

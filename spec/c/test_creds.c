@@ -222,6 +222,85 @@ static void test_parse_time(void)
     CHECK_INT(lw_creds_parse_time("2026-11-21T12:00:00Zjunk", &t), -1);
 }
 
+/* lw_creds_doc_parse: each source's rules and messages; never the input. */
+static void test_credentials_json(void)
+{
+    static const struct {
+        enum lw_creds_doc_kind kind;
+        const char *body;
+        int status;
+        const char *why;        /* exact, or the expected token on success */
+    } cases[] = {
+        { LW_CREDS_DOC_PROCESS, "{\"Version\":1,\"AccessKeyId\":\"AKID\",\"SecretAccessKey\":"
+          "\"sekrit\",\"SessionToken\":\"tokn\",\"Expiration\":null}", LW_CREDS_DOC_OK, "tokn" },
+        { LW_CREDS_DOC_PROCESS, "{\"Version\":1,\"AccessKeyId\":\"AKID\",\"SecretAccessKey\":"
+          "\"sekrit\"}", LW_CREDS_DOC_OK, NULL },
+        { LW_CREDS_DOC_PROCESS, "{\"Version\":1,\"AccessKeyId\":\"sekrit", LW_CREDS_DOC_MALFORMED,
+          "output is not valid JSON (line 1, column 34)" },
+        { LW_CREDS_DOC_PROCESS, "[1]", LW_CREDS_DOC_MALFORMED, "output is not a JSON object" },
+        { LW_CREDS_DOC_PROCESS, "", LW_CREDS_DOC_MALFORMED,
+          "output is not valid JSON (line 1, column 0)" },
+        { LW_CREDS_DOC_PROCESS, "{}", LW_CREDS_DOC_INVALID,
+          "output has no Version (supported versions: 1)" },
+        { LW_CREDS_DOC_PROCESS, "{\"Version\":2}", LW_CREDS_DOC_INVALID,
+          "unsupported Version 2 (supported versions: 1)" },
+        { LW_CREDS_DOC_PROCESS, "{\"Version\":\"1\"}", LW_CREDS_DOC_INVALID,
+          "Version must be the number 1" },
+        { LW_CREDS_DOC_PROCESS, "{\"Version\":1,\"AccessKeyId\":\"\",\"SecretAccessKey\":\"s\"}",
+          LW_CREDS_DOC_INVALID, "output lacks AccessKeyId" },
+        { LW_CREDS_DOC_PROCESS, "{\"Version\":1,\"AccessKeyId\":\"A\"}", LW_CREDS_DOC_INVALID,
+          "output lacks SecretAccessKey" },
+        { LW_CREDS_DOC_PROCESS, "{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\","
+          "\"Expiration\":5}", LW_CREDS_DOC_INVALID,
+          "SessionToken and Expiration must be strings" },
+        { LW_CREDS_DOC_CONTAINER, "{\"AccessKeyId\":\"AKID\",\"SecretAccessKey\":\"sekrit\","
+          "\"Token\":\"tokn\",\"Expiration\":\"2030-01-01T00:00:00Z\"}", LW_CREDS_DOC_OK, "tokn" },
+        { LW_CREDS_DOC_CONTAINER, "nope", LW_CREDS_DOC_MALFORMED,
+          "the response is not valid JSON (line 1, column 4)" },
+        { LW_CREDS_DOC_CONTAINER, "\"s\"", LW_CREDS_DOC_MALFORMED,    /* top level: objects */
+          "the response is not valid JSON (line 1, column 3)" },
+        { LW_CREDS_DOC_CONTAINER, "[]", LW_CREDS_DOC_MALFORMED,
+          "the response is not a JSON object" },
+        { LW_CREDS_DOC_CONTAINER, "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\",\"Token\":7}",
+          LW_CREDS_DOC_INVALID, "the response lacks Token" },
+        { LW_CREDS_DOC_IMDS, "{\"Code\":\"Success\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":"
+          "\"sekrit\",\"Token\":\"tokn\",\"Expiration\":\"x\"}", LW_CREDS_DOC_OK, "tokn" },
+        { LW_CREDS_DOC_IMDS, "nope", LW_CREDS_DOC_MALFORMED, "the response is not a JSON object" },
+        { LW_CREDS_DOC_IMDS, "{\"Code\":\"AssumeRoleUnauthorizedAccess\",\"AccessKeyId\":\"A\"}",
+          LW_CREDS_DOC_INVALID, "Code AssumeRoleUnauthorizedAccess" },
+        { LW_CREDS_DOC_IMDS, "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\",\"Token\":\"t\"}",
+          LW_CREDS_DOC_INVALID, "the response lacks Expiration" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct lw_creds_doc d;
+        char why[200];
+        int st = lw_creds_doc_parse(cases[i].kind, cases[i].body, strlen(cases[i].body), &d, why,
+                                    sizeof why);
+        CHECK_INT(st, cases[i].status);
+        if (st == LW_CREDS_DOC_OK) {
+            CHECK_STR(why, "");
+            CHECK(d.access_key_id && d.secret_access_key && d.access_key_id[0]);
+            if (cases[i].why)
+                CHECK_STR(d.session_token, cases[i].why);
+            else
+                CHECK(d.session_token == NULL && d.expiration == NULL);
+        } else {
+            CHECK_STR(why, cases[i].why);
+            CHECK(!d.access_key_id && !d.secret_access_key && !d.session_token && !d.expiration);
+            CHECK(!strstr(why, "sekrit"));
+        }
+        lw_creds_doc_free(&d);
+    }
+    /* not NUL-terminated: only len bytes are read */
+    struct lw_creds_doc d;
+    char why[64];
+    const char body[] = "{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\"}junk";
+    CHECK_INT(lw_creds_doc_parse(LW_CREDS_DOC_PROCESS, body, sizeof body - 1 - 4, &d, why,
+                                 sizeof why), LW_CREDS_DOC_OK);
+    lw_creds_doc_free(&d);
+    lw_creds_doc_free(NULL);
+}
+
 static void test_split_command(void)
 {
     const char *why;
@@ -1343,6 +1422,7 @@ int main(void)
     loop = lw_loop_new();
     http = lw_http_new(loop, NULL);
     RUN(test_parse_time);
+    RUN(test_credentials_json);
     RUN(test_split_command);
     RUN(test_env);
     RUN(test_env_half_configured);
