@@ -60,9 +60,13 @@ void lw_lhost_resume(struct lw_task *t, int nargs);
 void lw_lhost_ops(struct lw_lhost *h, struct lw_task_host *ops);
 void lw_lhost_unref(struct lw_lhost *h);
 
-/* The allocator that enforces a memory cap; the task running when the cap
- * is hit is flagged and fails with MemoryLimit. Allocations outside any task
- * (the host's own) are never refused. */
+/* The allocator that enforces a memory cap (see ltask.c): a task's request
+ * past the cap goes through within a reserve of an eighth of it, and at the
+ * next safe point a full collection runs; if the state is still over, the
+ * running task holding the most memory is charged and fails with
+ * MemoryLimit. Past the reserve a request is refused (and charged when Lua's
+ * emergency collection did not help). Allocations outside any task (the
+ * host's own) are never refused. */
 void *lw_memcap_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 
 /* Runtime calls: fields heartbeat, sleep, current_task, cancel_reason, log,

@@ -15,6 +15,7 @@ struct lhtask {
     bool running;               /* inside lua_resume */
     bool released;              /* release requested while running */
     struct lw_defer resume;     /* preempted: resume on the next turn */
+    long long mem;              /* bytes allocated less bytes freed while it ran */
 };
 
 static _Thread_local struct lw_task *tl_current;
@@ -35,23 +36,97 @@ lua_State *lw_lhost_thread(struct lw_task *t)
     return ht && !ht->released ? ht->co : NULL;
 }
 
-/* ---- the memory cap ---- */
+/* ---- the memory cap ----
+ *
+ * Up to the limit every request is granted. Past it, a task's request is
+ * still granted within a reserve of an eighth of the limit, and the state is
+ * marked short of memory: at the next safe point (the count hook, or the end
+ * of a resume) a full collection runs, and if the state is still over the
+ * limit the task holding the most memory is charged. A request past the
+ * reserve is refused; Lua then collects its garbage and asks again, and only
+ * that second refusal charges. A charged task gets no more memory and is
+ * stopped at its next step; it fails with MemoryLimit. */
+
+static _Thread_local bool tl_short;     /* over the limit: collect at a safe point */
+static _Thread_local struct {           /* a refusal Lua will retry after collecting */
+    struct lw_task *t;
+    void *ptr;
+    size_t osize, nsize;
+} tl_refused;
+
+/* The running task of t's worker holding the most memory, by what each
+ * allocated less what was freed while it ran (frees by the collector count
+ * for the task it interrupted: an estimate, right for a handler that keeps
+ * what it allocates). */
+static struct lhtask *biggest(struct lw_task *t)
+{
+    struct lhtask *best = NULL;
+    for (struct lw_task *x = lw_worker_first_task(t->w); x; x = x->next) {
+        struct lhtask *ht = x->phase == LW_TASK_RUNNING ? lht_of(x) : NULL;
+        if (ht && (!best || ht->mem > best->mem))
+            best = ht;
+    }
+    return best;
+}
+
+/* Flag the biggest task; one that is not running is ended from the loop. */
+static void charge(struct lw_task *t)
+{
+    struct lhtask *v = biggest(t);
+    if (v && !v->t->memory_exceeded) {
+        v->t->memory_exceeded = true;
+        lw_defer_queue(v->h->loop, &v->resume);
+    }
+}
+
+/* A safe point: collect if the state went over the limit, charge if that
+ * was not garbage. L: the running thread; any: a task of the worker. */
+static void relieve(lua_State *L, struct lw_lhost *h, struct lw_task *any)
+{
+    if (!tl_short || !h->mem)
+        return;
+    tl_short = false;
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    if (h->mem->used > h->mem->limit && any)
+        charge(any);
+}
 
 void *lw_memcap_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     struct lw_memcap *m = ud;
+    struct lw_task *t = tl_current;
     size_t old = ptr ? osize : 0;
-    if (nsize > old && m->limit && m->used - old + nsize > m->limit && tl_current) {
-        /* Lua runs an emergency collection and asks again before it raises
-         * "not enough memory"; the task is flagged either way. */
-        tl_current->memory_exceeded = true;
-        return NULL;
+    if (nsize > old && t && m->limit) {
+        if (t->memory_exceeded)
+            return NULL;                /* charged: no more */
+        size_t after = m->used - old + nsize;
+        if (after > m->limit + m->limit / 8) {
+            bool retry = tl_refused.t == t && tl_refused.ptr == ptr
+                         && tl_refused.osize == osize && tl_refused.nsize == nsize;
+            tl_refused.t = t;
+            tl_refused.ptr = ptr;
+            tl_refused.osize = osize;
+            tl_refused.nsize = nsize;
+            if (retry) {
+                tl_refused.t = NULL;
+                charge(t);
+                t->memory_exceeded = true;
+            }
+            return NULL;
+        }
+        if (after > m->limit)
+            tl_short = true;
     }
     void *p = m->inner(m->inner_ud, ptr, osize, nsize);
+    if (p && nsize > old)
+        tl_refused.t = NULL;
     if (p || nsize == 0) {
         m->used = m->used - old + nsize;
         if (m->used > m->peak)
             m->peak = m->used;
+        struct lhtask *ht = lht_of(t);
+        if (ht)
+            ht->mem += (long long)nsize - (long long)old;
     }
     return p;
 }
@@ -122,7 +197,7 @@ static void end_with_error(struct lhtask *ht, int status)
 
 static void on_preempted(struct lw_defer *d, void *ud);
 
-static void resume(struct lhtask *ht, int nargs)
+static void resume_once(struct lhtask *ht, int nargs)
 {
     struct lw_task *prev = tl_current;
     struct lw_task *t = ht->t;
@@ -152,6 +227,14 @@ static void resume(struct lhtask *ht, int nargs)
         end_with_error(ht, st);
 }
 
+static void resume(struct lhtask *ht, int nargs)
+{
+    struct lw_lhost *h = ht->h;
+    struct lw_worker *w = ht->t->w;
+    resume_once(ht, nargs);                 /* may free ht */
+    relieve(h->from ? h->from : h->L, h, lw_worker_first_task(w));
+}
+
 void lw_lhost_resume(struct lw_task *t, int nargs)
 {
     struct lhtask *ht = lht_of(t);
@@ -162,7 +245,11 @@ void lw_lhost_resume(struct lw_task *t, int nargs)
 static void on_preempted(struct lw_defer *d, void *ud)
 {
     struct lhtask *ht = ud;
-    if (ht->t->wait == LW_WAIT_NONE && ht->t->phase == LW_TASK_RUNNING)
+    if (ht->t->phase != LW_TASK_RUNNING)
+        return;
+    if (ht->t->memory_exceeded)
+        end_with_results(ht, 0);    /* charged for the memory cap while suspended */
+    else if (ht->t->wait == LW_WAIT_NONE)
         resume(ht, 0);
 }
 
@@ -176,6 +263,7 @@ static void hook(lua_State *L, lua_Debug *ar)
     if (!t || !ht)
         return;
     bool own = L == ht->co && lua_isyieldable(L);
+    relieve(L, ht->h, t);
     if (t->memory_exceeded) {
         if (own) {
             lua_yield(L, 0);

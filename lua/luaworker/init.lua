@@ -128,6 +128,10 @@ end
 -- failed: reason, details
 -- cancelled: (the host knows the reason)
 local function outcome(ok, res)
+  if not ok and type(res) ~= "table" then
+    -- the message handler did not run: a memory error ("not enough memory")
+    return "failed", first_line(res), tostring(res)
+  end
   if ok then
     if res == nil then return "completed", nil end
     if type(res) == "string" then return "completed", res end
