@@ -275,6 +275,21 @@ function M.worker(opts)
   return core.worker_new(o)
 end
 
+-- os.exit inside a handler would end the process and every task in flight
+-- with it, past the shutdown that reports them: there it raises an error
+-- that fails the task (code "OsExit"). Anywhere else it exits as usual.
+do
+  local exit = os.exit
+  os.exit = function(code, close)
+    if core.in_task() then
+      error(core.error { code = "OsExit", message = ("os.exit(%s) was called in a handler; "
+        .. "luaworker fails the task instead of ending the process and every task in "
+        .. "flight (stop a worker with SIGTERM)"):format(code == nil and "" or tostring(code)) }, 2)
+    end
+    return exit(code, close)
+  end
+end
+
 -- lw.http (async HTTP from handlers) loads on first use: see luaworker.http.
 setmetatable(M, {
   __index = function(t, k)

@@ -3,12 +3,13 @@ others. A handler spinning in pure Lua is preempted, so the other tasks'
 heartbeats and results keep flowing; an activity type's `timeout` cancels it
 (reason deadline) and abandons it after the cancel grace (failed Timeout);
 the memory cap fails the handler that holds the memory (MemoryLimit) and not
-the others.
+the others; os.exit in a handler fails that task instead of the process.
 Asserted on the service's record and request log, and on /proc for memory."""
 import json
+import subprocess
 import time
 
-from spec.e2e.util import E2ETestCase, LocalService, Worker
+from spec.e2e.util import BIN, E2ETestCase, LocalService, Worker, worker_env, write_handlers
 
 HANDLERS = r'''
 local lw = require "luaworker"
@@ -59,6 +60,10 @@ return {
     local n = 0
     for i = 1, 200000 do n = n + #(string.rep("g", 1000) .. i) end
     return { kept = #keep, churned = n }
+  end,
+  Exit = function(task) os.exit(3) end,
+  NestedExit = function(task)
+    return coroutine.wrap(function() os.exit(true) end)()
   end,
   Echo = function(task) return task.input end,
 }
@@ -208,6 +213,34 @@ class BudgetTest(E2ETestCase):
         self.assertEqual(t["state"], "completed", t)
         self.assertEqual(json.loads(t["result"])["kept"], 9000)
         self.assert_clean(w)
+
+    def test_os_exit_in_a_handler_fails_the_task_not_the_worker(self):
+        with LocalService(poll_hold=1) as svc, Worker(svc, HANDLERS, *swf_args()) as w:
+            c = svc.client
+            ex = c.enqueue_swf("Exit")
+            nested = c.enqueue_swf("NestedExit")
+            echo = c.enqueue_swf("Echo", input="after")
+            ex, nested, echo = (c.wait_task(i, timeout=30) for i in (ex, nested, echo))
+            self.assertIsNone(w.proc.poll(), "the worker exited")
+            self.assertEqual(w.stop(), 0)
+        self.assertEqual((ex["state"], ex["reason"]), ("failed", "OsExit"))
+        self.assertIn("os.exit(3) was called in a handler", ex["details"])
+        self.assertIn("handlers.lua:", ex["details"])       # where, from the traceback
+        self.assertEqual((nested["state"], nested["reason"]), ("failed", "OsExit"))
+        self.assertIn("os.exit(true)", nested["details"])
+        self.assertEqual(echo["result"], "after")
+        stopped = [r for r in w.logs() if r.get("msg") == "worker stopped"]
+        self.assertEqual(stopped[0]["lost"], 0)
+        self.assert_clean(w)
+
+    def test_os_exit_outside_handlers_exits_as_usual(self):
+        path = write_handlers('os.exit(7)\nreturn { Echo = function(t) return "x" end }')
+        with LocalService(poll_hold=1) as svc:
+            p = subprocess.run([BIN, "run", path, "--service", "swf", "--domain", "d", "--task-list", "l",
+                                "--endpoint", svc.endpoint], env=worker_env(svc),
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 7, p.stderr)
+            self.assertEqual(svc.client.requests(), [])
 
 
 if __name__ == "__main__":
