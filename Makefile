@@ -75,7 +75,8 @@ ctests: $(CTESTS) $(TOOLS)
 SUITES = $(foreach t,$(CTESTS),"c/$(notdir $(t))=$(t)") \
          $(foreach s,$(LUASPECS),"lua/$(notdir $(s))=$(LUA) spec/tools/run_lua.lua $(s)") \
          "service=$(PY) spec/tools/pyrun.py spec/service/tests" \
-         "e2e=$(PY) spec/tools/pyrun.py spec/e2e"
+         "e2e=$(PY) spec/tools/pyrun.py spec/e2e" \
+         "bench=$(PY) bench/run.py --smoke"
 
 # The README's first command: the local service, two workers on examples/,
 # outcomes printed as they land, a clean shutdown.
@@ -118,3 +119,28 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- Benchmarks (issue 7): `make bench` writes bench/results.md; bench/README.md ----
+# The responder (a minimal fast SWF server), the no-Lua floor worker and the
+# SigV4 signer benchmark; make test builds them for its smoke suite (bench).
+BENCH_BIN := $(BUILD)/bench/responder $(BUILD)/bench/floor $(BUILD)/bench/sigv4_bench
+
+$(BUILD)/bench:
+	@mkdir -p $@
+
+$(BUILD)/bench/responder: bench/responder.c | $(BUILD)/bench
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -o $@ $<
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/liblw.a | $(BUILD)/bench
+	$(CC) $(CFLAGS_LW) -o $@ $< $(BUILD)/liblw.a $(LDLIBS_LW)
+
+$(BUILD)/bench/sigv4_bench: bench/sigv4_bench.c $(BUILD)/liblw.a | $(BUILD)/bench
+
+.PHONY: bench-tools
+bench-tools: $(BENCH_BIN)
+
+ctests: $(BENCH_BIN)
+
+bench: deps
+	@$(MAKE) --no-print-directory build-all bench-tools
+	@$(PY) bench/run.py
