@@ -5,7 +5,7 @@
 --   * SIGTERM (a uv signal handle) calls w:stop(): step-driven workers leave
 --     signals to the application (only w:run() installs handlers).
 -- The application's own uv timer fires every PERIOD seconds on an absolute
--- schedule and measures how late each tick is.
+-- schedule and measures how late each tick is (spec/embed/lateness.lua).
 --
 --   AWS_ENDPOINT_URL_SWF=http://127.0.0.1:PORT AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... \
 --   AWS_REGION=us-east-1 LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/lib/?.so;;' \
@@ -26,12 +26,15 @@ local w = lw.worker {
 }
 
 local function now() return uv.hrtime() / 1e9 end
+local start = now()
+local late = dofile(here .. "/lateness.lua").new(now)
 
 local poll = uv.new_poll(w:pollfd())
 local wtimer = uv.new_timer()
 local app = uv.new_timer()
 local sig = uv.new_signal()
 local steps, wakes = 0, { fd = 0, timer = 0 }
+local step_max, step_cpu = 0, 0
 
 local function shut()
   for _, h in ipairs { poll, wtimer, app, sig } do
@@ -43,7 +46,14 @@ end
 local function drive(why)
   wakes[why] = wakes[why] + 1
   steps = steps + 1
-  if not w:step(0) then
+  late:mark()
+  local t0, c0 = now(), os.clock()
+  local alive = w:step(0)
+  -- The longest step and the CPU time it used: little CPU in a long step
+  -- means the process waited (for a CPU, as a rule), not that the worker was busy.
+  local took = now() - t0
+  if took > step_max then step_max, step_cpu = took, os.clock() - c0 end
+  if not alive then
     shut()                      -- the worker has stopped: nothing keeps the uv loop alive
     return
   end
@@ -53,6 +63,7 @@ local function drive(why)
     uv.update_time()            -- the loop's cached time may be stale after the step
     wtimer:start(math.ceil(t * 1000), 0, function() drive("timer") end)
   end
+  late:mark()
 end
 
 poll:start("r", function(err) assert(not err, err); drive("fd") end)
@@ -63,30 +74,28 @@ sig:start("sigterm", function()
 end)
 
 -- The application's own timer, re-armed for the next absolute tick.
-local start = now()
 local next_tick = start + period
-local ticks, late_max, late_sum, early = 0, 0, 0, 0
+local early = 0
 local max_running, max_polls = 0, 0
 
 local function arm_app()
   uv.update_time()
   app:start(math.max(0, math.ceil((next_tick - now()) * 1000)), 0, function()
+    late:mark()
     local t = now()
     if t < next_tick then       -- uv timers count whole milliseconds: up to 1 ms early
       early = early + 1
       return arm_app()
     end
     while t >= next_tick do
-      local late = t - next_tick
-      ticks = ticks + 1
-      late_sum = late_sum + late
-      if late > late_max then late_max = late end
+      late:tick(next_tick)
       next_tick = next_tick + period
     end
     local s = w:stats()
     if s.running > max_running then max_running = s.running end
     if s.polls_open > max_polls then max_polls = s.polls_open end
     arm_app()
+    late:mark()
   end)
 end
 arm_app()
@@ -94,12 +103,11 @@ arm_app()
 drive("timer")                  -- the first step starts the worker (opens its polls)
 uv.run()
 
-local stats = w:stats()
-local state = w:state()
+local report = late:report()
+report.loop, report.period, report.duration, report.early = "luv", period, now() - start, early
+report.max_running, report.max_polls_open, report.steps = max_running, max_polls, steps
+report.wakes_fd, report.wakes_timer = wakes.fd, wakes.timer
+report.step_max, report.step_max_cpu = step_max, step_cpu
+report.state, report.stats = w:state(), w:stats()
 w:close()
-io.stdout:write(lw.json.encode {
-  loop = "luv", period = period, ticks = ticks, duration = now() - start,
-  late_max = late_max, late_mean = ticks > 0 and late_sum / ticks or 0, early = early,
-  max_running = max_running, max_polls_open = max_polls, steps = steps,
-  wakes_fd = wakes.fd, wakes_timer = wakes.timer, state = state, stats = stats,
-}, "\n")
+io.stdout:write(lw.json.encode(report), "\n")

@@ -1,7 +1,8 @@
 -- spec/embed/plain_loop.lua: an application with its own hand-written timer
 -- loop (no library besides luaworker) that runs an SWF worker through
 -- w:step(). Its own timer fires every PERIOD seconds on an absolute
--- schedule; it measures how late each tick is while tasks flow.
+-- schedule; it measures how late each tick is while tasks flow
+-- (spec/embed/lateness.lua).
 --
 --   AWS_ENDPOINT_URL_SWF=http://127.0.0.1:PORT AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... \
 --   AWS_REGION=us-east-1 LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/lib/?.so;;' \
@@ -26,16 +27,15 @@ local w = lw.worker {
 local now = lw.monotonic
 local start = now()
 local next_tick = start + period
-local ticks, late_max, late_sum = 0, 0, 0
+local late = dofile(here .. "/lateness.lua").new(now)
 local max_running, max_polls, steps = 0, 0, 0
 local stopping = false
+local overrun_max, overrun_cpu = 0, 0
 
 -- The application's timer: runs every tick that is due, counting lateness
 -- against the absolute schedule (a late tick does not shift later ones).
-local function on_tick(late)
-  ticks = ticks + 1
-  late_sum = late_sum + late
-  if late > late_max then late_max = late end
+local function on_tick(due)
+  late:tick(due)
   local s = w:stats()
   if s.running > max_running then max_running = s.running end
   if s.polls_open > max_polls then max_polls = s.polls_open end
@@ -49,21 +49,29 @@ local alive = true
 while alive do
   local t = now()
   while t >= next_tick do
-    on_tick(t - next_tick)
+    on_tick(next_tick)
     next_tick = next_tick + period
   end
   -- Wait for whichever comes first: the worker's next timer or ours.
   local wait = math.max(0, next_tick - now())
   local wt = w:timeout()
   if wt and wt < wait then wait = wt end
+  late:mark()
+  local t0, c0 = now(), os.clock()
   alive = w:step(wait)
+  late:mark()
+  -- How much longer than asked the step took, and the CPU time it used:
+  -- little CPU in a long step means the process waited (for a CPU, as a
+  -- rule), not that the worker was busy.
+  local over = now() - t0 - wait
+  if over > overrun_max then overrun_max, overrun_cpu = over, os.clock() - c0 end
   steps = steps + 1
 end
 
-local stats = w:stats()
+local report = late:report()
+report.loop, report.period, report.duration = "plain", period, now() - start
+report.max_running, report.max_polls_open, report.steps = max_running, max_polls, steps
+report.step_overrun_max, report.step_overrun_cpu = overrun_max, overrun_cpu
+report.stats = w:stats()
 w:close()
-io.stdout:write(lw.json.encode {
-  loop = "plain", period = period, ticks = ticks, duration = now() - start,
-  late_max = late_max, late_mean = ticks > 0 and late_sum / ticks or 0,
-  max_running = max_running, max_polls_open = max_polls, steps = steps, stats = stats,
-}, "\n")
+io.stdout:write(lw.json.encode(report), "\n")
