@@ -291,10 +291,8 @@ static void attempt(struct lw_aws_call *c)
     hdrs[n++] = (struct lw_http_header){ "User-Agent", a->user_agent };
     hdrs[n++] = (struct lw_http_header){ "amz-sdk-invocation-id", c->invocation_id };
     hdrs[n++] = (struct lw_http_header){ "amz-sdk-request", amz_sdk_request };
-    char url[1200];
-    snprintf(url, sizeof url, "%s", a->endpoint);
     struct lw_http_opts ho = {
-        .method = "POST", .url = url, .headers = hdrs, .nheaders = n,
+        .method = "POST", .url = a->endpoint, .headers = hdrs, .nheaders = n,
         .body = c->body, .body_len = c->len,
         .connect_timeout = c->o.connect_timeout > 0 ? c->o.connect_timeout : 5,
         .timeout = c->o.timeout > 0 ? c->o.timeout : 20,
@@ -315,9 +313,16 @@ static void uuid4(char out[37])
             b[i] = (unsigned char)random();
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-             b[13], b[14], b[15]);
+    /* 8-4-4-4-12 lower-case hex digits (one per call: no printf here) */
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < sizeof b; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
 }
 
 struct lw_aws_call *lw_aws_call(struct lw_aws *a, const char *op, const char *body, size_t len,
