@@ -448,12 +448,18 @@ static void finish(struct lw_http_req *r, CURLcode rc)
     struct lw_http_header hdrs[MAX_HEADERS];
     memset(&res, 0, sizeof res);
     res.elapsed = lw_loop_now(r->h->loop) - r->started;
-    if (rc == CURLE_OK) {
-        long status = 0;
+    long status = 0;
+    if (rc == CURLE_OK)
         curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (rc == CURLE_OK && status > 0) {
         res.status = (int)status;
         res.nheaders = parse_headers(&r->rhdr, hdrs, MAX_HEADERS);
         res.headers = hdrs;
+    } else if (rc == CURLE_OK) {
+        /* libcurl (7.88) takes a line like "HTTP/200 OK" for a header and
+         * ends such a transfer without an error and without a status */
+        lw_error_set(&res.error, LW_ERR_TRANSPORT, true, "NetworkError",
+                     "the answer has no valid HTTP status line");
     } else {
         transport_error(r, rc, &res.error);
     }

@@ -1,6 +1,6 @@
 /* Unit tests for runtime/http.c against a scripted HTTP server running in a
  * thread of this test (blocking sockets; test fixture only). The path picks
- * the behaviour: /ok, /echo, /big, /hang, /close, /count. */
+ * the behaviour: /ok, /echo, /big, /hang, /close, /nostatus, /count. */
 #include "t.h"
 #include "http.h"
 #include <arpa/inet.h>
@@ -78,6 +78,11 @@ static void *serve_conn(void *arg)
             free(blob);
         } else if (strcmp(path, "/hang") == 0) {
             sleep(3);
+            goto out;
+        } else if (strcmp(path, "/nostatus") == 0) {
+            /* what libcurl takes for a header line: a response without a status */
+            const char *bad = "HTTP/200 OK\r\nConnection: close\r\n\r\n{\"a\":1}";
+            send_all(fd, bad, strlen(bad));
             goto out;
         } else if (strcmp(path, "/close") == 0) {
             const char *part = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"par";
@@ -233,6 +238,18 @@ static void test_closed_mid_response(void)
     CHECK(r.retryable);
 }
 
+/* found by fuzz_http: a transfer libcurl ends without error and status 0
+ * used to reach the callback with status 0 and an empty error */
+static void test_no_status_line(void)
+{
+    struct lw_http_opts o = { .method = "GET" };
+    struct result r;
+    get("/nostatus", &o, &r);
+    CHECK_INT(r.status, 0);
+    CHECK_STR(r.code, "NetworkError");
+    CHECK(r.retryable);
+}
+
 static void test_connection_refused(void)
 {
     /* a port that was just bound and closed is very likely free */
@@ -331,6 +348,7 @@ int main(void)
     RUN(test_body_cap);
     RUN(test_timeout);
     RUN(test_closed_mid_response);
+    RUN(test_no_status_line);
     RUN(test_connection_refused);
     RUN(test_tls_to_plain_server_fails);
     RUN(test_many_concurrent_and_reuse);
