@@ -144,3 +144,68 @@ ctests: $(BENCH_BIN)
 bench: deps
 	@$(MAKE) --no-print-directory build-all bench-tools
 	@$(PY) bench/run.py
+
+# ---- Sanitizers, valgrind, fuzzing (issue 6 §3-4) ----
+# The sanitizer variants build with clang into their own directories
+# (build/asan, build/fuzz), so build/ is untouched; -Werror stays on and UBSan
+# aborts at its first report. Each target ends with "N passed, N failed".
+#   check-asan      C unit tests (leak check on), the Lua specs against the
+#                   ASan core.so (stock lua5.4 with the ASan runtime preloaded,
+#                   tools/preload_core.lua) and an end-to-end subset run by the
+#                   ASan luaworker and aws_driver.
+#   check-valgrind  C unit tests and an end-to-end subset under memcheck
+#                   (tools/valgrind-luaworker.sh); any error or definite leak fails.
+#   fuzz            each spec/fuzz/fuzz_<name>.c (libFuzzer + ASan/UBSan) for
+#                   FUZZ_SECONDS from its committed corpus (spec/fuzz/run.py).
+SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_BUILD   := build/asan
+FUZZ_BUILD   := build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES   := $(patsubst spec/fuzz/fuzz_%.c,%,$(wildcard spec/fuzz/fuzz_*.c))
+SAN_MAKE      = $(MAKE) --no-print-directory CC=clang OPT="-O1 -g"
+ASAN_RT       = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
+SAN_ENV      := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+VALGRIND     := valgrind -q --error-exitcode=99 --leak-check=full \
+                --errors-for-leak-kinds=definite --show-leak-kinds=definite --num-callers=30
+
+# End-to-end subsets: quick tests that drive the most code.
+E2E_ASAN     := spec.e2e.test_aws_client spec.e2e.test_cli spec.e2e.test_sfn spec.e2e.test_http \
+                spec.e2e.test_swf.SwfTest.test_results_errors_and_limits \
+                spec.e2e.test_swf.SwfTest.test_cancellation_runs_cleanup_and_records_canceled \
+                spec.e2e.test_swf.SwfTest.test_stuck_handler_times_out_and_worker_carries_on \
+                spec.e2e.test_swf.SwfTest.test_sigterm_short_grace_cancels_then_fails_stragglers
+E2E_VALGRIND := spec.e2e.test_sfn spec.e2e.test_cli.CliTest.test_bad_input_is_one_line_exit_2_and_no_request \
+                spec.e2e.test_swf.SwfTest.test_results_errors_and_limits \
+                spec.e2e.test_swf.SwfTest.test_cancellation_runs_cleanup_and_records_canceled \
+                spec.e2e.test_http.HttpTest.test_plain_signed_status_timeout_refused
+
+check-asan: deps
+	@$(SAN_MAKE) BUILD=$(ASAN_BUILD) EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" \
+	    build-all ctests
+	@$(SAN_ENV) $(PY) spec/tools/run_suites.py \
+	    $(foreach t,$(notdir $(CTESTS)),"asan/c/$(t)=$(ASAN_BUILD)/test/$(t)") \
+	    $(foreach s,$(LUASPECS),"asan/lua/$(notdir $(s))=LD_PRELOAD=$(ASAN_RT) \
+	        LUA_INIT_5_4=@tools/preload_core.lua LUAWORKER_CORE=$(ASAN_BUILD)/lib/luaworker/core.so \
+	        $(LUA) spec/tools/run_lua.lua $(s)") \
+	    "asan/e2e=LUAWORKER_BIN=$(CURDIR)/$(ASAN_BUILD)/luaworker \
+	        LUAWORKER_AWS_DRIVER=$(CURDIR)/$(ASAN_BUILD)/test/aws_driver $(PY) tools/pytests.py $(E2E_ASAN)"
+
+check-valgrind: deps
+	@$(MAKE) --no-print-directory build-all ctests
+	@$(PY) spec/tools/run_suites.py \
+	    $(foreach t,$(CTESTS),"valgrind/c/$(notdir $(t))=$(VALGRIND) $(t)") \
+	    "valgrind/e2e=LUAWORKER_BIN=$(CURDIR)/tools/valgrind-luaworker.sh \
+	        $(PY) tools/pytests.py $(E2E_VALGRIND)"
+
+fuzz: deps
+	@$(SAN_MAKE) BUILD=$(FUZZ_BUILD) EXTRA_CFLAGS="$(SAN_FLAGS) -fsanitize=fuzzer-no-link" \
+	    EXTRA_LDFLAGS="$(SAN_FLAGS)" fuzz-targets
+	@$(PY) spec/tools/run_suites.py $(foreach f,$(FUZZ_NAMES),\
+	    "fuzz/$(f)=$(PY) spec/fuzz/run.py $(FUZZ_BUILD)/fuzz_$(f) $(f) $(FUZZ_SECONDS)")
+
+# Built by the sub-make of `fuzz` (BUILD=build/fuzz): the targets, with libFuzzer's main.
+.PHONY: fuzz-targets
+fuzz-targets: $(FUZZ_NAMES:%=$(BUILD)/fuzz_%)
+
+$(BUILD)/fuzz_%: spec/fuzz/fuzz_%.c $(BUILD)/liblw.a
+	$(CC) $(CFLAGS_LW) -fsanitize=fuzzer -o $@ $< $(BUILD)/liblw.a $(LDLIBS_LW)
