@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 LW_EXPORT int luaopen_luaworker_core(lua_State *L);
 
@@ -119,8 +122,23 @@ static int traceback(lua_State *L)
     return 1;
 }
 
+/* The backoff jitter (random()) must differ between processes, or a fleet
+ * restarted together retries in step. The command owns the process, so it
+ * seeds; an application using the module seeds as it sees fit. */
+static void seed_jitter(void)
+{
+    unsigned seed;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        seed = (unsigned)ts.tv_nsec ^ (unsigned)ts.tv_sec ^ ((unsigned)getpid() << 16);
+    }
+    srandom(seed);
+}
+
 int main(int argc, char **argv)
 {
+    seed_jitter();
     lw_threads_set_factory(new_state, close_state);
     lua_State *L = new_state();
     if (!L) {

@@ -13,6 +13,7 @@
 struct poll {
     struct lw_worker *w;
     struct lw_svc_op *op;
+    unsigned round;                 /* w->poll_round when it was opened */
     struct poll *prev, *next;
 };
 
@@ -30,7 +31,8 @@ struct lw_worker {
 
     struct lw_timer poll_backoff;
     bool poll_paused;
-    int poll_failures;
+    int poll_failures;              /* consecutive failed rounds */
+    unsigned poll_round;            /* one more after each failed round */
     int auth_failures;
     bool service_answered;          /* a poll has succeeded once */
 
@@ -157,10 +159,12 @@ void lw_worker_start(struct lw_worker *w)
 
 /* ---- polling ---- */
 
-static void poll_error(struct lw_worker *w, const struct lw_error *err)
+/* fresh: the poll was opened after the last failure; one that was already
+ * open when an earlier poll failed belongs to the same round and neither
+ * deepens nor restarts the backoff. */
+static void poll_error(struct lw_worker *w, const struct lw_error *err, bool fresh)
 {
     w->stats.poll_errors++;
-    w->poll_failures++;
     bool auth = lw_awserr_is_auth(err);
     struct lw_log_field f[] = { LW_STR("error", err->code), LW_STR("message", err->message),
                                 LW_INT("status", err->status), LW_INT("failures", w->poll_failures) };
@@ -175,8 +179,16 @@ static void poll_error(struct lw_worker *w, const struct lw_error *err)
             return;
         }
     }
+    if (!fresh) {
+        lw_log(LW_LOG_DEBUG, "poll failed in a round that failed already", f, 3);
+        return;
+    }
+    w->poll_failures++;
+    w->poll_round++;
+    f[3] = LW_INT("failures", w->poll_failures);
     /* Capped exponential backoff with jitter, at least a tenth of the step,
-     * so a dead endpoint is never hammered. Throttling starts higher. */
+     * so a dead endpoint is never hammered; then one poll probes, and the
+     * others open once it succeeds. Throttling starts higher. */
     double base = err->throttle ? 1.0 : 0.2;
     double d = base * pow(2.0, w->poll_failures - 1);
     if (d > w->cfg.poll_backoff_max)
@@ -200,17 +212,19 @@ static void on_poll(void *ud, struct lw_task_info *info, const struct lw_error *
 
 static void maybe_poll(struct lw_worker *w)
 {
+    int pollers = w->poll_failures ? 1 : w->cfg.pollers;   /* after a failure: a probe */
     while (w->state == LW_WORKER_RUNNING && !w->cfg.no_poll && !w->poll_paused
-           && w->polls_open < w->cfg.pollers
+           && w->polls_open < pollers
            && w->polls_open + w->held < w->cfg.max_concurrent) {
         struct poll *p = calloc(1, sizeof *p);
         struct lw_error err;
         if (!p) {
             lw_error_set(&err, LW_ERR_CLIENT, true, "OutOfMemory", "out of memory");
-            poll_error(w, &err);
+            poll_error(w, &err, true);
             return;
         }
         p->w = w;
+        p->round = w->poll_round;
         /* Link before starting: a service may answer synchronously. */
         p->next = w->polls;
         if (w->polls)
@@ -276,6 +290,7 @@ static void on_poll(void *ud, struct lw_task_info *info, const struct lw_error *
 {
     struct poll *p = ud;
     struct lw_worker *w = p->w;
+    bool fresh = p->round == w->poll_round;
     if (p->prev)
         p->prev->next = p->next;
     else
@@ -289,7 +304,7 @@ static void on_poll(void *ud, struct lw_task_info *info, const struct lw_error *
         w->poll_failures = w->auth_failures = 0;
         admit(w, info);
     } else if (err) {
-        poll_error(w, err);
+        poll_error(w, err, fresh);
     } else {
         w->stats.empty_polls++;
         w->service_answered = true;
