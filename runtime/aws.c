@@ -3,6 +3,7 @@
 #include "awserr.h"
 #include "buf.h"
 #include "sigv4.h"
+#include "text.h"
 #include "version.h"
 #include <math.h>
 #include <openssl/rand.h>
@@ -16,6 +17,13 @@
 #define TIMEOUT_RETRY_COST 10.0
 #define CREDS_WAIT_STEP 0.1
 #define CREDS_WAIT_MAX 100         /* steps: 10 s for a refresh to land */
+/* Attempts in flight per client, long polls aside; the others wait their
+ * turn in a FIFO. Thousands of tasks finishing or heartbeating at once would
+ * otherwise each open a connection (about 23 KB of memory and a file
+ * descriptor apiece, measured by make bench), and the loop, busy opening
+ * them, fell further behind. As many as http.c keeps idle connections, so a
+ * steady load reuses warm ones. */
+#define MAX_RUNNING 256
 
 struct lw_aws {
     struct lw_loop *loop;
@@ -29,6 +37,8 @@ struct lw_aws {
     double clock_offset;            /* seconds added to time(NULL) when signing */
     size_t inflight;
     struct lw_aws_call *calls;
+    size_t running;                 /* attempts holding a slot (MAX_RUNNING) */
+    struct lw_aws_call *wait_head, *wait_tail;  /* waiting for a slot, FIFO */
 };
 
 struct lw_aws_call {
@@ -47,6 +57,8 @@ struct lw_aws_call {
     struct lw_http_req *req;
     struct lw_timer timer;          /* first attempt, backoff, credential wait */
     struct lw_aws_call *prev, *next;
+    bool has_slot, waiting;
+    struct lw_aws_call *wprev, *wnext;  /* a->wait_head list */
 };
 
 static char *dupstr(const char *s) { return s ? strdup(s) : NULL; }
@@ -85,9 +97,60 @@ oom:
     return NULL;
 }
 
+/* ---- the in-flight cap ---- */
+
+static void wait_unlink(struct lw_aws_call *c)
+{
+    struct lw_aws *a = c->a;
+    if (!c->waiting)
+        return;
+    if (c->wprev)
+        c->wprev->wnext = c->wnext;
+    else
+        a->wait_head = c->wnext;
+    if (c->wnext)
+        c->wnext->wprev = c->wprev;
+    else
+        a->wait_tail = c->wprev;
+    c->wprev = c->wnext = NULL;
+    c->waiting = false;
+}
+
+static void wait_push(struct lw_aws_call *c)
+{
+    struct lw_aws *a = c->a;
+    c->waiting = true;
+    c->wprev = a->wait_tail;
+    c->wnext = NULL;
+    if (a->wait_tail)
+        a->wait_tail->wnext = c;
+    else
+        a->wait_head = c;
+    a->wait_tail = c;
+}
+
+/* Give a free slot to the oldest waiting call; it starts on the next turn. */
+static void release_slot(struct lw_aws_call *c)
+{
+    struct lw_aws *a = c->a;
+    if (!c->has_slot)
+        return;
+    c->has_slot = false;
+    a->running--;
+    while (a->running < MAX_RUNNING && a->wait_head) {
+        struct lw_aws_call *next = a->wait_head;
+        wait_unlink(next);
+        next->has_slot = true;
+        a->running++;
+        lw_timer_start(a->loop, &next->timer, 0);
+    }
+}
+
 static void call_free(struct lw_aws_call *c)
 {
     struct lw_aws *a = c->a;
+    wait_unlink(c);
+    release_slot(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -173,6 +236,7 @@ static void on_http(void *ud, const struct lw_http_response *res)
     struct lw_aws_call *c = ud;
     struct lw_aws *a = c->a;
     c->req = NULL;
+    release_slot(c);
     struct lw_error err;
     if (res->status == 0) {
         err = res->error;
@@ -188,6 +252,17 @@ static void on_http(void *ud, const struct lw_http_response *res)
             json = json_object();
         else
             json = json_loadb(res->body, res->body_len, JSON_ALLOW_NUL, &je);
+        if (!json) {
+            /* An unpaired surrogate escape ("\ud800") in a string, which a
+             * Java service can send and jansson refuses: read it as U+FFFD
+             * rather than lose the task the answer carries. */
+            size_t n;
+            char *fixed = lw_json_fix_surrogates(res->body, res->body_len, &n);
+            if (fixed) {
+                json = json_loadb(fixed, n, JSON_ALLOW_NUL, &je);
+                free(fixed);
+            }
+        }
         if (!json_is_object(json)) {
             json_decref(json);
             lw_error_set(&err, LW_ERR_SERVICE, true, "MalformedResponse",
@@ -256,6 +331,15 @@ static void attempt(struct lw_aws_call *c)
         err.retryable = true;
         complete(c, &err, NULL, 0, NULL);
         return;
+    }
+    if (!c->has_slot && !c->o.long_poll) {
+        if (a->running >= MAX_RUNNING) {
+            lw_credentials_release(cr);
+            wait_push(c);           /* release_slot starts it again */
+            return;
+        }
+        c->has_slot = true;
+        a->running++;
     }
     c->attempt++;
     char amz_sdk_request[48];

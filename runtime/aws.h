@@ -15,7 +15,13 @@
  * amz-sdk-invocation-id with amz-sdk-request "attempt=N; max=M".
  *
  * A success is HTTP 2xx with an empty body or a JSON object; anything else
- * in a 2xx is the retryable error MalformedResponse. */
+ * in a 2xx is the retryable error MalformedResponse.
+ *
+ * Bursts: at most 256 attempts per client are in flight at once, long polls
+ * (lw_aws_call_opts.long_poll) not counted; further attempts wait in a FIFO
+ * and start as others finish (so a client sends at most 256 requests per
+ * round-trip time: 5,000 a second at 50 ms). Their per-attempt timeout
+ * starts when they are sent. */
 #ifndef LW_AWS_H
 #define LW_AWS_H
 #include <jansson.h>
@@ -42,6 +48,8 @@ struct lw_aws_call_opts {
     double connect_timeout;         /* 0 = 5 s */
     int max_attempts;               /* 0 = the client's */
     size_t max_body;                /* response cap; 0 = 8 MiB */
+    bool long_poll;                 /* may be held for a minute: never waits for
+                                       a slot, and does not take one */
 };
 
 struct lw_aws_result {

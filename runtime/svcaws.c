@@ -84,7 +84,8 @@ static struct lw_svc_op *start(struct lw_svcaws *s, enum op_kind kind, const cha
     op->kind = kind;
     op->cb = cb;
     op->ud = ud;
-    struct lw_aws_call_opts o = { .timeout = timeout, .max_attempts = attempts };
+    struct lw_aws_call_opts o = { .timeout = timeout, .max_attempts = attempts,
+                                  .long_poll = kind == OP_POLL };
     op->call = lw_aws_call(s->aws, opname, text, strlen(text), &o, on_answer, op, err);
     free(text);
     if (!op->call) {
