@@ -7,8 +7,9 @@
 
 A thread pool; one boto3 client shared by the threads (boto3 clients are
 thread-safe) with read_timeout=70 for the long poll and a connection pool as
-large as the pool; each thread polls, runs the handler, reports the outcome,
-and polls again. SIGTERM/SIGINT: finish the current task, stop polling, exit.
+large as the thread pool (else urllib3 warns and discards connections); each
+thread polls, runs the handler, reports the outcome, and polls again.
+SIGTERM/SIGINT: finish the current task, stop polling, exit.
 Debian's python3-boto3 on the system interpreter (/usr/bin/python3), with
 credentials and region from the environment as usual.
 
@@ -45,8 +46,7 @@ def main():
     swf = boto3.client(
         "swf",
         endpoint_url=a.endpoint,
-        config=Config(read_timeout=70, max_pool_connections=a.threads,
-                      retries={"mode": "standard", "max_attempts": 3}),
+        config=Config(read_timeout=70, max_pool_connections=a.threads),
     )
     identity = f"{socket.gethostname()}:boto3"
     stop = threading.Event()

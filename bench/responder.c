@@ -1,7 +1,7 @@
 /* responder.c: a minimal fast SWF activity service for the benchmarks.
  *
  *   build/bench/responder [--port 0] [--hold SECONDS (60)] [--token-length N (600)]
- *                         [--delay-ms MS (0)]
+ *                         [--delay-ms MS (0)] [--respond-delay-ms MS (--delay-ms)]
  *
  * One thread, epoll, HTTP/1.1 keep-alive on 127.0.0.1. It speaks just enough of
  * SWF's AWS JSON 1.0 protocol for a worker to run tasks:
@@ -25,6 +25,7 @@
  * (polls answered at once when a task is waiting; a held poll's answer goes
  * out when its task is enqueued): a stand-in for the network and service time
  * of a real round trip, costing the responder nothing but a timer.
+ * --respond-delay-ms sets it apart for the RespondActivityTask* answers.
  *
  * Timestamps are taken when a request's last byte has been read and when its
  * answer has been written, so the responder's own share of any latency is the
@@ -78,7 +79,7 @@ struct task {
 static struct {
     int epfd, lfd;
     double hold;
-    double delay;
+    double delay, respond_delay;
     size_t token_len;
     double t0;
     bool draining;
@@ -193,23 +194,32 @@ static bool flush_out(struct conn *c)
     return true;
 }
 
-/* Send an API answer now, or --delay-ms after t_in. */
-static void send_api(struct conn *c, double t_in)
+/* Send an API answer now, or `delay` seconds after t_in (the list stays in
+ * due order: with one delay for all, every insertion is at the tail). */
+static void send_later(struct conn *c, double t_in, double delay)
 {
-    if (S.delay > 0 && t_in > 0) {
+    if (delay > 0 && t_in > 0) {
         c->delayed = true;
-        c->due = t_in + S.delay;
-        c->dprev = S.delay_tail;
-        c->dnext = NULL;
-        if (S.delay_tail)
-            S.delay_tail->dnext = c;
+        c->due = t_in + delay;
+        struct conn *after = S.delay_tail;
+        while (after && after->due > c->due)
+            after = after->dprev;
+        c->dprev = after;
+        c->dnext = after ? after->dnext : S.delay_head;
+        if (c->dnext)
+            c->dnext->dprev = c;
+        else
+            S.delay_tail = c;
+        if (after)
+            after->dnext = c;
         else
             S.delay_head = c;
-        S.delay_tail = c;
         return;
     }
     flush_out(c);
 }
+
+static void send_api(struct conn *c, double t_in) { send_later(c, t_in, S.delay); }
 
 static void reply(struct conn *c, int status, const char *ctype, const char *body, size_t len)
 {
@@ -485,7 +495,7 @@ static void api(struct conn *c, const char *target, size_t tlen, const char *bod
     else
         S.canceled++;
     reply(c, 200, "application/x-amz-json-1.0", "", 0);
-    send_api(c, t_in);
+    send_later(c, t_in, S.respond_delay);
 #undef IS
 }
 
@@ -695,6 +705,7 @@ int main(int argc, char **argv)
     int port = 0;
     S.hold = 60;
     S.token_len = 600;
+    S.respond_delay = -1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
             port = atoi(argv[++i]);
@@ -704,12 +715,16 @@ int main(int argc, char **argv)
             S.token_len = (size_t)atol(argv[++i]);
         else if (strcmp(argv[i], "--delay-ms") == 0 && i + 1 < argc)
             S.delay = atof(argv[++i]) / 1000.0;
+        else if (strcmp(argv[i], "--respond-delay-ms") == 0 && i + 1 < argc)
+            S.respond_delay = atof(argv[++i]) / 1000.0;
         else {
             fprintf(stderr, "usage: responder [--port N] [--hold SECONDS] [--token-length N] "
-                            "[--delay-ms MS]\n");
+                            "[--delay-ms MS] [--respond-delay-ms MS]\n");
             return 2;
         }
     }
+    if (S.respond_delay < 0)
+        S.respond_delay = S.delay;
     if (S.token_len < 16 || S.token_len > 1024) {
         fprintf(stderr, "responder: --token-length must be 16..1024\n");
         return 2;

@@ -118,11 +118,13 @@ def proc_status(pid):
 class Responder:
     """build/bench/responder on a free port."""
 
-    def __init__(self, hold=60, token_length=600, delay_ms=0):
+    def __init__(self, hold=60, token_length=600, delay_ms=0, respond_delay_ms=None):
         self.log_path = os.path.join(LOG_DIR, f"responder-{time.monotonic_ns()}.log")
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([RESPONDER, "--port", "0", "--hold", str(hold),
-                                      "--token-length", str(token_length), "--delay-ms", str(delay_ms)],
+                                      "--token-length", str(token_length), "--delay-ms", str(delay_ms),
+                                      "--respond-delay-ms",
+                                      str(delay_ms if respond_delay_ms is None else respond_delay_ms)],
                                      stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL)
         line = self.proc.stdout.readline().decode()
         if not line.startswith("port "):
@@ -450,9 +452,9 @@ def instr_run(kind, tasks, slots=10):
 
 # ---- 2. memory per concurrent task ------------------------------------------
 
-def mem_run(kind, n, slots, pollers, sleep, hb_interval):
+def mem_run(kind, n, slots, pollers, sleep, hb_interval, respond_delay_ms=0):
     """Peak RSS of a worker running n tasks at once, each sleeping and heartbeating."""
-    with Responder() as r:
+    with Responder(respond_delay_ms=respond_delay_ms) as r:
         w = Worker(kind, r.endpoint, slots=slots, handler="sleep", pollers=pollers, sleep=sleep,
                    hb_interval=hb_interval)
         try:
@@ -793,12 +795,21 @@ def full(args):
         if cpu:
             lw_boto = mmm([r["lw_vs_boto3"] for r in cpu])
             lw_floor = mmm([r["lw_vs_floor"] for r in cpu])
+            more = ""
+            for label, res in ((f"with {args.rtt_ms:g} ms round trips", cpu_rtt), ("against spec/service", cpu_py)):
+                if res:
+                    more += f"; {label}: {mmm([r['lw_vs_boto3'] for r in res])[1]:.3f}"
             R["summary"].append(("CPU per task at most 1/10 of the boto3 worker's",
-                                 f"luaworker / boto3 = {f3(lw_boto)} (about 1/{1 / lw_boto[1]:.0f}); "
-                                 "with 2 ms round trips and against spec/service: see section 1",
+                                 f"luaworker / boto3 = {f3(lw_boto)} (about 1/{1 / lw_boto[1]:.0f}) with "
+                                 f"immediate answers{more} (medians; section 1)",
                                  verdict(lw_boto[1] <= 0.1)))
+            more = ""
+            for label, res in ((f"with {args.rtt_ms:g} ms round trips", cpu_rtt), ("against spec/service", cpu_py)):
+                if res:
+                    more += f"; {label}: {mmm([r['lw_vs_floor'] for r in res])[1]:.2f}"
             R["summary"].append(("CPU per task within 2x of the no-Lua floor",
-                                 f"luaworker / floor = {f3(lw_floor, '{:.2f}')}", verdict(lw_floor[1] <= 2.0)))
+                                 f"luaworker / floor = {f3(lw_floor, '{:.2f}')}{more}",
+                                 verdict(lw_floor[1] <= 2.0)))
             s += [f"### Immediate answers (the headline)", "",
                   f"{args.cpu_tasks} tasks per run; server build/bench/responder answering at once, so "
                   "what is measured is the workers' own cost per task.", ""] + cpu_table(cpu) + [""]
@@ -1004,6 +1015,15 @@ def smoke():
               lambda kind=kind: numbers(cpu_run(kind, 5, 2, server="service")))
     for kind in ("luaworker", "floor"):
         check(f"memory {kind} x20", lambda kind=kind: numbers(mem_run(kind, 20, 40, 5, 1.0, 0.4)))
+    def burst():
+        # 600 tasks end together and every response takes 1 s: luaworker must
+        # not open a connection per response (at most 256 attempts in flight,
+        # runtime/aws.c) besides its 100 polls; without the cap it opens ~700.
+        out = mem_run("luaworker", 600, 600, 100, 0.3, 10, respond_delay_ms=1000)
+        if out["max_connections"] > 256 + 100 + 32:
+            raise BenchError(f"{out['max_connections']} connections at once: the in-flight cap did not hold")
+        return numbers(out)
+    check("burst of 600 responses: connections bounded", burst)
     check("sigv4_bench", lambda: bench_sigv4(1, 0.2)[0])
     for kind in KINDS:
         check(f"heartbeat path {kind}", lambda kind=kind: numbers(hb_run(kind, 2, 5, 2)))
