@@ -135,3 +135,54 @@ char *lw_text_limit(const char *s, size_t len, size_t max_units, size_t *outlen)
         *outlen = keep;
     return clean;
 }
+
+/* The value of the \uXXXX escape at s (avail bytes), or -1. */
+static long hex4_escape(const char *s, size_t avail)
+{
+    if (avail < 6 || s[0] != '\\' || s[1] != 'u')
+        return -1;
+    long v = 0;
+    for (int i = 2; i < 6; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9' ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+char *lw_json_fix_surrogates(const char *s, size_t len, size_t *outlen)
+{
+    char *out = NULL;
+    /* In valid JSON a backslash only starts an escape inside a string. */
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != '\\')
+            continue;
+        long v = hex4_escape(s + i, len - i);
+        if (v < 0xD800 || v > 0xDFFF) {
+            i++;                                /* the escaped character */
+            continue;
+        }
+        if (v <= 0xDBFF) {
+            long lo = hex4_escape(s + i + 6, len - i - 6);
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                i += 11;                        /* a pair: keep it */
+                continue;
+            }
+        }
+        if (!out) {
+            if (!(out = malloc(len + 1)))
+                return NULL;
+            memcpy(out, s, len);
+            out[len] = '\0';
+        }
+        memcpy(out + i, "\\ufffd", 6);
+        i += 5;
+    }
+    if (out && outlen)
+        *outlen = len;
+    return out;
+}

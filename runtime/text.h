@@ -23,4 +23,10 @@ char *lw_utf8_sanitize(const char *s, size_t len, size_t *outlen);
  * ending with " ...[truncated]" when something was cut, so the result still
  * fits; caller frees. */
 char *lw_text_limit(const char *s, size_t len, size_t max_units, size_t *outlen);
+/* JSON text may escape a UTF-16 surrogate that is not half of a pair
+ * ("\ud800"): a Java service (SWF) can send one, and jansson refuses the
+ * whole document. A copy of the JSON text s with each such escape replaced
+ * by "\ufffd" (same length, so *outlen == len); NULL when s has none, or
+ * out of memory. Caller frees. */
+char *lw_json_fix_surrogates(const char *s, size_t len, size_t *outlen);
 #endif

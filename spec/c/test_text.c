@@ -3,6 +3,7 @@
 #include "t.h"
 #include "text.h"
 #include <stdlib.h>
+#include <string.h>
 
 static void test_valid(void)
 {
@@ -68,6 +69,24 @@ static void test_limit_marks_truncation(void)
     free(o);
 }
 
+static void test_json_surrogates(void)
+{
+    size_t n = 0;
+    CHECK(lw_json_fix_surrogates("{\"a\":\"plain \\u00e9\"}", 19, &n) == NULL);
+    /* a pair stays, an escaped backslash is not an escape */
+    const char *ok = "\"\\ud83d\\ude00 \\\\ud800\"";
+    CHECK(lw_json_fix_surrogates(ok, strlen(ok), &n) == NULL);
+    const char *lone = "{\"i\":\"x\\ud800y\\uDC00\\ud83d\\ud83d\\ude00\"}";
+    char *o = lw_json_fix_surrogates(lone, strlen(lone), &n);
+    CHECK_STR(o, "{\"i\":\"x\\ufffdy\\ufffd\\ufffd\\ud83d\\ude00\"}");
+    CHECK_INT(n, strlen(lone));
+    free(o);
+    const char *tail = "\"\\ud800";                 /* cut short: still replaced */
+    o = lw_json_fix_surrogates(tail, strlen(tail), &n);
+    CHECK_STR(o, "\"\\ufffd");
+    free(o);
+}
+
 int main(void)
 {
     RUN(test_valid);
@@ -75,5 +94,6 @@ int main(void)
     RUN(test_prefix_never_splits);
     RUN(test_sanitize);
     RUN(test_limit_marks_truncation);
+    RUN(test_json_surrogates);
     return T_DONE();
 }
