@@ -11,7 +11,7 @@ CC      ?= cc
 # Debian bookworm packages: build, run, test (service, e2e), sanitizers, fuzzing, bench.
 DEB_PKGS := build-essential pkg-config lua5.4 liblua5.4-dev lua-cjson lua-unit lua-luv \
             libcurl4-openssl-dev libssl-dev libjansson-dev python3 python3-botocore \
-            python3-boto3 luarocks valgrind clang libclang-rt-14-dev procps
+            python3-boto3 luarocks valgrind clang libclang-rt-14-dev procps openssl
 
 PKGS     := lua5.4 libcurl libcrypto jansson
 # Lazy (=) so pkg-config runs after `deps` has installed it.
