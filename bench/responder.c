@@ -86,6 +86,7 @@ static struct {
     struct conn *held_head, *held_tail;
     long nheld;
     struct conn *delay_head, *delay_tail;
+    long ndelayed, max_delayed;     /* answers waiting for their delay */
     struct task *tasks;             /* [1..enqueued] */
     long tasks_cap;
     long enqueued, handed;
@@ -166,6 +167,7 @@ static void delayed_unlink(struct conn *c)
         S.delay_tail = c->dprev;
     c->dprev = c->dnext = NULL;
     c->delayed = false;
+    S.ndelayed--;
 }
 
 /* Write what is queued; false if the connection was closed. */
@@ -200,6 +202,8 @@ static void send_later(struct conn *c, double t_in, double delay)
 {
     if (delay > 0 && t_in > 0) {
         c->delayed = true;
+        if (++S.ndelayed > S.max_delayed)
+            S.max_delayed = S.ndelayed;
         c->due = t_in + delay;
         struct conn *after = S.delay_tail;
         while (after && after->due > c->due)
@@ -335,10 +339,11 @@ static void ctl_stats(struct conn *c)
              "{\"requests\":%ld,\"polls\":%ld,\"empty_polls\":%ld,\"enqueued\":%ld,\"handed\":%ld,"
              "\"heartbeats\":%ld,\"completed\":%ld,\"failed\":%ld,\"canceled\":%ld,"
              "\"bad_auth\":%ld,\"bad_token\":%ld,\"duplicate\":%ld,\"errors\":%ld,"
-             "\"held_polls\":%ld,\"connections\":%ld,\"max_connections\":%ld,\"accepted\":%ld}",
+             "\"held_polls\":%ld,\"connections\":%ld,\"max_connections\":%ld,\"accepted\":%ld,"
+             "\"max_delayed\":%ld}",
              S.requests, S.polls, S.empty_polls, S.enqueued, S.handed, S.heartbeats, S.completed,
              S.failed, S.canceled, S.bad_auth, S.bad_token, S.duplicate, S.errors, S.nheld,
-             S.conns, S.max_conns, S.accepted);
+             S.conns, S.max_conns, S.accepted, S.max_delayed);
     reply(c, 200, "application/json", body, strlen(body));
 }
 
