@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -165,16 +166,32 @@ void lw_worker_start(struct lw_worker *w)
 static void poll_error(struct lw_worker *w, const struct lw_error *err, bool fresh)
 {
     w->stats.poll_errors++;
-    bool auth = lw_awserr_is_auth(err);
+    /* What retrying cannot fix until someone changes the setup: credentials
+     * the service rejects (or that expired and could not be refreshed), no
+     * usable credentials, an endpoint whose certificate does not verify. */
+    bool expired = lw_awserr_is_expired_token(err);
+    bool auth = lw_awserr_is_auth(err) || expired;
+    bool tls = strcmp(err->code, "TlsError") == 0;
+    const char *what = expired ? "the credentials expired and their source gave no fresh ones"
+                       : auth ? "the service rejected the credentials"
+                       : err->kind == LW_ERR_CREDENTIALS ? "no usable AWS credentials"
+                       : tls ? "the endpoint's TLS certificate did not verify" : NULL;
     struct lw_log_field f[] = { LW_STR("error", err->code), LW_STR("message", err->message),
                                 LW_INT("status", err->status), LW_INT("failures", w->poll_failures) };
-    if (auth) {
+    if (what) {
         w->auth_failures++;
         if (!w->service_answered && w->auth_failures >= w->cfg.max_auth_failures) {
-            /* Wrong credentials at start-up: retrying will not fix them. */
+            /* At start-up: retrying will not fix them. */
             w->fatal = *err;
             w->has_fatal = true;
-            lw_log(LW_LOG_ERROR, "the service rejected the credentials; stopping", f, 4);
+            if (tls) {
+                size_t n = strlen(w->fatal.message);
+                snprintf(w->fatal.message + n, sizeof w->fatal.message - n, "%s",
+                         " (if the endpoint uses a private CA, give its certificate in AWS_CA_BUNDLE)");
+            }
+            char msg[96];
+            snprintf(msg, sizeof msg, "%s; stopping", what);
+            lw_log(LW_LOG_ERROR, msg, f, 4);
             abort_now(w);
             return;
         }
@@ -195,8 +212,9 @@ static void poll_error(struct lw_worker *w, const struct lw_error *err, bool fre
         d = w->cfg.poll_backoff_max;
     d *= 0.1 + 0.9 * ((double)random() / (double)RAND_MAX);
     struct lw_log_field g[] = { LW_NUM("retry_in", d) };
-    lw_log2(auth ? LW_LOG_ERROR : LW_LOG_WARN,
-            auth ? "poll rejected: check the AWS credentials" : "poll failed; backing off", f, 4, g, 1);
+    char msg[96];
+    snprintf(msg, sizeof msg, "poll failed: %s; backing off", what ? what : "");
+    lw_log2(what ? LW_LOG_ERROR : LW_LOG_WARN, what ? msg : "poll failed; backing off", f, 4, g, 1);
     w->poll_paused = true;
     lw_timer_start(w->loop, &w->poll_backoff, d);
 }
@@ -402,7 +420,8 @@ static void give_up_all(struct lw_worker *w)
         lw_service_cancel(w->svc, p->op);
         free(p);
         w->polls_open--;
-        lw_log(LW_LOG_WARN, "abandoning a poll still open at exit", NULL, 0);
+        /* After a fatal error (rejected credentials...) no poll can bring a task. */
+        lw_log(w->has_fatal ? LW_LOG_DEBUG : LW_LOG_WARN, "abandoning a poll still open at exit", NULL, 0);
     }
 }
 
