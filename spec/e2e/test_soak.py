@@ -240,6 +240,12 @@ class SoakTest(E2ETestCase):
             f"{len(cls.reqs)} requests",
             f"soak: faults injected {cls.faults['total']}: " + ", ".join(
                 f"{k} {v}" for k, v in sorted(cls.faults["by_kind"].items())),
+            f"soak: of which heartbeat failures "
+            f"{sum(n for op in HB_OPS for k, n in cls.faults['by_op'].get(op, {}).items() if k != 'latency')}, "
+            f"responses recorded then lost "
+            f"{sum(r['fired'] for r in cls.faults['rules'] if r['op'] in RESP_OPS and r.get('when') == 'after')}, "
+            f"poll answers lost after handing out "
+            f"{sum(r['fired'] for r in cls.faults['rules'] if r['op'] in POLL_OPS and r.get('when') == 'after')}",
             f"soak: outcomes {outcomes} (stopped: Step Functions executions the test stopped); "
             f"attempts timed out after a lost poll answer {timed_out}; lost {lost}; answered twice {dup}",
         ]
