@@ -16,6 +16,10 @@ struct lhtask {
     bool released;              /* release requested while running */
     struct lw_defer resume;     /* preempted: resume on the next turn */
     long long mem;              /* bytes allocated less bytes freed while it ran */
+    /* nested coroutines resumed through co_run, innermost last (see there) */
+    lua_State *through[32];
+    int depth;
+    lua_State *preempted;       /* the one the count hook just yielded */
 };
 
 static _Thread_local struct lw_task *tl_current;
@@ -253,9 +257,28 @@ static void on_preempted(struct lw_defer *d, void *ud)
         resume(ht, 0);
 }
 
+/* Code that cannot yield holds the loop, so the deadline timer cannot fire:
+ * look at the clock here instead. */
+static void check_deadline(struct lw_task *t)
+{
+    if (t->deadline <= 0 || t->cancel != LW_CANCEL_NONE || t->phase != LW_TASK_RUNNING)
+        return;
+    struct lw_loop *loop = lw_worker_loop(t->w);
+    lw_loop_update_time(loop);
+    if (lw_loop_now(loop) - t->started_at < t->deadline)
+        return;
+    lw_timer_stop(loop, &t->deadline_timer);
+    struct lw_log_field f[] = { LW_STR("activity_type", t->info.type_name ? t->info.type_name : ""),
+                                LW_STR("token", t->info.token_hash), LW_NUM("timeout", t->deadline) };
+    lw_log(LW_LOG_WARN, "task passed its deadline", f, 3);
+    lw_task_cancel(t, LW_CANCEL_DEADLINE);
+}
+
 /* Count hook: a pending cancellation is raised here, and a handler busy in
- * pure Lua yields to the loop so others (and the heartbeats) go on. Nested
- * coroutines and C boundaries cannot yield; they only get the cancellation. */
+ * pure Lua yields to the loop so others (and the heartbeats) go on: from its
+ * own coroutine directly, from a nested coroutine through co_run. Code behind
+ * a C boundary (a table.sort comparator) cannot yield; it only gets the
+ * cancellation. */
 static void hook(lua_State *L, lua_Debug *ar)
 {
     struct lw_task *t = tl_current;
@@ -263,6 +286,10 @@ static void hook(lua_State *L, lua_Debug *ar)
     if (!t || !ht)
         return;
     bool own = L == ht->co && lua_isyieldable(L);
+    /* a nested coroutine that co_run resumed: it yields to co_run, which
+     * passes the preemption on up to the loop */
+    bool through = !own && ht->depth > 0 && ht->through[ht->depth - 1] == L
+                   && lua_isyieldable(L);
     relieve(L, ht->h, t);
     if (t->memory_exceeded) {
         if (own) {
@@ -272,12 +299,16 @@ static void hook(lua_State *L, lua_Debug *ar)
         lua_pushliteral(L, "not enough memory");
         lua_error(L);
     }
+    if (!own && !through)
+        check_deadline(t);
     struct lw_error e;
     if (lw_task_take_cancel(t, &e)) {
         lw_push_error(L, &e);
         lua_error(L);
     }
-    if (own)
+    if (through)
+        ht->preempted = L;
+    if (own || through)
         lua_yield(L, 0);
 }
 
@@ -601,9 +632,134 @@ void lw_lhost_report(lua_State *L, const char *msg)
     lua_pop(L, 1);
 }
 
+/* ---- coroutine.resume and coroutine.wrap ----
+ *
+ * Lua's own resume is a C call: the coroutine running it cannot yield, so
+ * the count hook could not preempt a handler busy inside a coroutine it
+ * created (an iterator made with coroutine.wrap, say). These replacements
+ * (installed by the facade) record the coroutine they resume; the hook
+ * yields such a one back to them, and they yield their own coroutine in
+ * turn, up to the handler's, which yields to the loop; resumed, each
+ * resumes the one below where it was. A coroutine resumed by other means, or
+ * code behind a C boundary, is not preempted. Results and errors are those
+ * of Lua 5.4's lcorolib. */
+
+static int co_continue(lua_State *L, int status, lua_KContext wrap);
+
+/* coroutine.wrap: close a coroutine that died and put the caller's position
+ * before a string error, as lcorolib's auxwrap does. Error object on top. */
+static int wrap_error(lua_State *L, lua_State *co)
+{
+    int stat = lua_status(co);
+    if (stat != LUA_OK && stat != LUA_YIELD) {
+#if LUA_VERSION_RELEASE_NUM >= 50406
+        stat = lua_closethread(co, L);
+#else
+        stat = lua_resetthread(co);
+#endif
+        lua_xmove(co, L, 1);                    /* ..., err, err' */
+    }
+    if (stat != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
+        luaL_where(L, 1);                       /* ..., err, where */
+        lua_insert(L, -2);
+        lua_concat(L, 2);                       /* ..., where..err */
+    }
+    return lua_error(L);
+}
+
+/* Resume co with the narg values on top of L; return what coroutine.resume
+ * (wrap = 0) or a wrap function (wrap = 1) returns. */
+static int co_run(lua_State *L, lua_State *co, int narg, lua_KContext wrap)
+{
+    for (;;) {
+        struct lhtask *ht = lht_of(tl_current);
+        if (!lua_checkstack(co, narg)) {
+            lua_pushliteral(L, "too many arguments to resume");
+            goto fail;
+        }
+        lua_xmove(L, co, narg);
+        bool track = ht && ht->depth < (int)(sizeof ht->through / sizeof ht->through[0]);
+        if (track)
+            ht->through[ht->depth++] = co;
+        int nres;
+        int st = lua_resume(co, L, narg, &nres);
+        if (track)
+            ht->depth--;        /* ht lives on: it is freed only after the handler's resume */
+        if (st == LUA_YIELD && nres == 0 && ht && ht->preempted == co) {
+            ht->preempted = NULL;
+            bool mine = L == ht->co;
+            if (!ht->released && lua_isyieldable(L)
+                && (mine || (ht->depth > 0 && ht->through[ht->depth - 1] == L))) {
+                if (!mine)
+                    ht->preempted = L;
+                return lua_yieldk(L, 0, wrap, co_continue);
+            }
+            narg = 0;           /* cannot pass it on: go on at once */
+            continue;
+        }
+        if (st == LUA_OK || st == LUA_YIELD) {
+            if (!lua_checkstack(L, nres + 1)) {
+                lua_pop(co, nres);
+                lua_pushliteral(L, "too many results to resume");
+                goto fail;
+            }
+            lua_xmove(co, L, nres);             /* ..., results */
+            if (wrap)
+                return nres;
+            lua_pushboolean(L, 1);
+            lua_insert(L, -(nres + 1));         /* ..., true, results */
+            return nres + 1;
+        }
+        lua_xmove(co, L, 1);                    /* ..., err */
+    fail:
+        if (wrap)
+            return wrap_error(L, co);
+        lua_pushboolean(L, 0);
+        lua_insert(L, -2);                      /* ..., false, err */
+        return 2;
+    }
+}
+
+/* Resumed after passing a preemption on: resume the coroutine below again. */
+static int co_continue(lua_State *L, int status, lua_KContext wrap)
+{
+    lua_State *co;
+    if (wrap) {
+        lua_settop(L, 0);
+        co = lua_tothread(L, lua_upvalueindex(1));
+    } else {
+        lua_settop(L, 1);                       /* co */
+        co = lua_tothread(L, 1);
+    }
+    return co_run(L, co, 0, wrap);
+}
+
+static int l_co_resume(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTHREAD);
+    return co_run(L, lua_tothread(L, 1), lua_gettop(L) - 1, 0);
+}
+
+static int l_co_wrapped(lua_State *L)
+{
+    return co_run(L, lua_tothread(L, lua_upvalueindex(1)), lua_gettop(L), 1);
+}
+
+static int l_co_wrap(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *co = lua_newthread(L);           /* f, co */
+    lua_pushvalue(L, 1);                        /* f, co, f */
+    lua_xmove(L, co, 1);                        /* f, co */
+    lua_pushcclosure(L, l_co_wrapped, 1);       /* f, wrapped */
+    return 1;
+}
+
 void lw_open_task(lua_State *L)
 {
     static const luaL_Reg fns[] = {
+        { "co_resume", l_co_resume },
+        { "co_wrap", l_co_wrap },
         { "heartbeat", l_heartbeat },
         { "sleep", l_sleep },
         { "in_task", l_current_task },

@@ -290,6 +290,14 @@ do
   end
 end
 
+-- coroutine.resume and coroutine.wrap as Lua's own, except that the count
+-- hook can preempt a handler busy inside a coroutine it resumed with them
+-- (see runtime/ltask.c).
+if core.co_resume then
+  coroutine.resume, coroutine.wrap = core.co_resume, core.co_wrap
+  core.co_resume, core.co_wrap = nil, nil   -- one name each, in error messages too
+end
+
 -- lw.http (async HTTP from handlers) loads on first use: see luaworker.http.
 setmetatable(M, {
   __index = function(t, k)

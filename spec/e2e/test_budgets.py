@@ -6,6 +6,7 @@ the memory cap fails the handler that holds the memory (MemoryLimit) and not
 the others; os.exit in a handler fails that task instead of the process.
 Asserted on the service's record and request log, and on /proc for memory."""
 import json
+import os
 import subprocess
 import time
 
@@ -60,6 +61,32 @@ return {
     local n = 0
     for i = 1, 200000 do n = n + #(string.rep("g", 1000) .. i) end
     return { kept = #keep, churned = n }
+  end,
+  -- busy inside coroutines it created: preempted through them
+  NestedSpin = { handler = function(task)
+      return coroutine.wrap(function() while true do end end)()
+    end, timeout = 2 },
+  Generator = function(task)
+    local outer = coroutine.wrap(function()
+      local inner = coroutine.wrap(function()
+        for i = 1, 3 do
+          local t0 = os.clock()
+          while os.clock() - t0 < 0.7 do end     -- 0.7 s of CPU per value
+          coroutine.yield(i)
+        end
+      end)
+      for v in inner do coroutine.yield(v * 10) end
+    end)
+    local out = {}
+    for v in outer do out[#out + 1] = v end
+    return out
+  end,
+  -- behind a C boundary nothing can yield: the deadline still comes, by the clock
+  SortSpin = { handler = function(task)
+      table.sort({ 3, 1, 2 }, function(a, b) while true do end end)
+    end, timeout = 2 },
+  Semantics = function(task)
+    return assert(load(io.open(task.input):read("a"), "=semantics"))()
   end,
   Exit = function(task) os.exit(3) end,
   NestedExit = function(task)
@@ -138,6 +165,40 @@ class BudgetTest(E2ETestCase):
                      if r.get("msg") == "abandoning a handler that did not finish after cancellation"]
         self.assertEqual([(r["activity_type"], r["reason"]) for r in abandoned], [("Stubborn", "deadline")])
         self.assert_clean(w)
+
+    def test_busy_nested_coroutines_are_preempted_too(self):
+        with LocalService(poll_hold=1) as svc, \
+                Worker(svc, HANDLERS, *swf_args("--heartbeat-interval", "0.5", "--cancel-grace", "1")) as w:
+            c = svc.client
+            busy = [c.enqueue_swf("NestedSpin"), c.enqueue_swf("Generator")]
+            wait_started(c, busy)
+            beats = [c.enqueue_swf("Beat", input=json.dumps({"beats": 25}), heartbeat=3) for _ in range(3)]
+            done = {i: c.wait_task(i, timeout=60) for i in beats + busy}
+            gaps = [max(b - a for a, b in zip(ts, ts[1:])) for ts in (heartbeat_times(svc, done[i]) for i in beats)]
+            sort_spin = c.wait_task(c.enqueue_swf("SortSpin"), timeout=60)
+            self.assertEqual(w.stop(), 0)
+        self.assertEqual([done[i]["state"] for i in beats], ["completed"] * 3)
+        self.assertLess(max(gaps), 3.0, gaps)
+        nested, gen = done[busy[0]], done[busy[1]]
+        self.assertEqual((nested["state"], nested["reason"]), ("failed", "Timeout"))
+        self.assertEqual(json.loads(gen["result"]), [10, 20, 30])
+        self.assertEqual((sort_spin["state"], sort_spin["reason"]), ("failed", "Timeout"))
+        self.assert_clean(w)
+
+    def test_coroutine_functions_behave_as_luas_under_preemption(self):
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "coroutine_semantics.lua")
+        want = subprocess.run(["lua5.4", "-e", 'io.write(assert(load(io.open(arg[1]):read("a"), '
+                               '"=semantics"))())', "-", script], capture_output=True, text=True,
+                              check=True, timeout=30).stdout
+        self.assertIn("semantics:", want)
+        with LocalService(poll_hold=1) as svc:
+            for every in ("7", "100000", "0"):
+                with Worker(svc, HANDLERS, *swf_args("--preempt-instructions", every)) as w:
+                    t = svc.client.wait_task(svc.client.enqueue_swf("Semantics", input=script), timeout=30)
+                    self.assertEqual(w.stop(), 0)
+                self.assertEqual(t["state"], "completed", t.get("details"))
+                self.assertEqual(t["result"].splitlines(), want.splitlines(), f"--preempt-instructions {every}")
+                self.assert_clean(w)
 
     def test_without_preemption_a_busy_handler_stalls_the_loop(self):
         # The control for the test above: with the count hook off, a handler
