@@ -373,8 +373,9 @@ def cpu_run(kind, tasks, slots, server="responder", delay_ms=0):
             try:
                 wait_ready(w, svc.held_polls)
                 c0, t0, tk0 = w.cpu_ns(), time.monotonic(), cpu_ticks(w.pid)
-                ids = [svc.client.enqueue_swf("Bench", input=json.dumps({"n": i}), domain="bench",
-                                              task_list="bench") for i in range(tasks)]
+                for i in range(tasks):
+                    svc.client.enqueue_swf("Bench", input=json.dumps({"n": i}), domain="bench",
+                                           task_list="bench")
 
                 def done():
                     w.check_alive()
@@ -394,7 +395,6 @@ def cpu_run(kind, tasks, slots, server="responder", delay_ms=0):
             raise BenchError(f"{kind} against spec/service: {len(bad)} bad requests "
                              f"({bad[:1]}), operations {ops}")
         requests = len(reqs)
-        del ids
     cpu = (c1 - c0) / 1e9
     user, sys_ = tk1[0] - tk0[0], tk1[1] - tk0[1]
     return {"cpu_s": cpu, "per_1000": cpu / tasks * 1000, "wall_s": t1 - t0,
@@ -816,7 +816,7 @@ def full(args):
             R["summary"].append(("CPU per task within 2x of the no-Lua floor",
                                  f"luaworker / floor = {f3(lw_floor, '{:.2f}')}{more}",
                                  verdict(lw_floor[1] <= 2.0)))
-            s += [f"### Immediate answers (the headline)", "",
+            s += ["### Immediate answers (the headline)", "",
                   f"{args.cpu_tasks} tasks per run; server build/bench/responder answering at once, so "
                   "what is measured is the workers' own cost per task.", ""] + cpu_table(cpu) + [""]
         if cpu_rtt:
@@ -916,7 +916,7 @@ def full(args):
             for k in KINDS:
                 s.append(f"| {k} | {f3(mmm([r[k]['us_per_hb'] for r in hb]), '{:.1f}')} | "
                          f"{f3(mmm([r[k]['hb_per_s'] for r in hb]), '{:,.0f}')} |")
-            s += ["", f"| ratio | min / median / max |", "|---|---|",
+            s += ["", "| ratio | min / median / max |", "|---|---|",
                   f"| luaworker / boto3 | {f3(mmm([r['lw_vs_boto3'] for r in hb]))} |",
                   f"| luaworker / floor | {f3(mmm([r['lw_vs_floor'] for r in hb]), '{:.2f}')} |"]
         R["sections"].append("\n".join(s))
