@@ -285,6 +285,7 @@ class HostileTest(E2ETestCase):
                 # 2. the helper breaks: once the last set expires, a clear error
                 open(plan + ".broken", "w").close()
                 w.wait_log("poll failed: no usable AWS credentials; backing off", timeout=60)
+                time.sleep(1.5)         # polls the service accepted before the expiry have returned
                 waiting = c.enqueue_swf("Echo", input="waits for credentials")
                 time.sleep(8)
                 self.assertEqual(c.task(waiting)["state"], "scheduled")
