@@ -1,15 +1,18 @@
 /* fuzz_poll.c: a poll answer's bytes -> task info, as the client takes them:
- * aws.c decodes a 2xx body with jansson (empty = {}, JSON_ALLOW_NUL, an
- * object or MalformedResponse), then the SWF or Step Functions profile's
- * parse_poll builds the task. What the worker does next with a task's
- * strings runs too: the log line naming it (logfmt and JSON), the heartbeat
- * and outcome bodies that echo its token, and the heartbeat answer check.
+ * aws.c decodes a 2xx body with jansson (empty = {}, JSON_ALLOW_NUL, a
+ * second try with unpaired surrogate escapes replaced by
+ * lw_json_fix_surrogates, an object or MalformedResponse), then the SWF or
+ * Step Functions profile's parse_poll builds the task. What the worker does
+ * next with a task's strings runs too: the log line naming it (logfmt and
+ * JSON), the heartbeat and outcome bodies that echo its token, and the
+ * heartbeat answer check.
  *
  * Input: byte 0 picks the service (bit 0) and log format (bit 1); the rest
  * is the response body. */
 #include "log.h"
 #include "service.h"
 #include "svcaws.h"
+#include "text.h"
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,6 +43,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     json_error_t je;
     json_t *answer = len ? json_loadb(body, len, JSON_ALLOW_NUL, &je) : json_object();
+    if (!answer) {
+        /* aws.c's second try: unpaired surrogate escapes made U+FFFD */
+        size_t n = 0;
+        char *fixed = lw_json_fix_surrogates(body, len, &n);
+        if (fixed) {
+            if (n != len)
+                abort();
+            answer = json_loadb(fixed, n, JSON_ALLOW_NUL, &je);
+            free(fixed);
+        }
+    }
     if (!json_is_object(answer)) {
         json_decref(answer);
         return 0;

@@ -95,6 +95,8 @@ def poll_seeds():
     out["sfn-bad-input"] = b"\x01" + j({"taskToken": "t", "input": {"n": 1}})
     out["sfn-not-object"] = b"\x01" + b'["taskToken"]'
     out["sfn-invalid-utf8"] = b"\x03" + b'{"taskToken":"t","input":"\xff\xfe"}'
+    out["swf-lone-surrogates"] = b"\x00" + \
+        b'{"taskToken":"t\\ud800","input":"a\\udc00b\\ud83d\\ude00\\\\ud800\\ud83d"}'
     return out
 
 
@@ -215,6 +217,7 @@ def http_seeds():
     out["swf-poll-task"] = m("swf-poll") + aws(200, SWF_TASK)
     out["swf-poll-empty"] = m("swf-poll") + aws(200, {"startedEventId": 0})
     out["swf-poll-malformed"] = m("swf-poll") + aws(200, b'{"taskToken":')
+    out["swf-poll-lone-surrogate"] = m("swf-poll") + aws(200, b'{"taskToken":"t","input":"\\ud800x"}')
     out["swf-poll-bad-field"] = m("swf-poll") + aws(200, {"taskToken": "t", "activityId": 1})
     out["swf-poll-chunked"] = m("swf-poll") + http(200, "OK", [
         ("Content-Type", "application/x-amz-json-1.0"), ("Transfer-Encoding", "chunked")],
