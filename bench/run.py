@@ -115,17 +115,35 @@ def proc_status(pid):
 
 # ---- servers ----------------------------------------------------------------
 
+def set_nice(pid, nice):
+    """Weigh pid's scheduling group (its own session's autogroup) with nice;
+    False when not permitted (then it runs at the default priority)."""
+    try:
+        with open(f"/proc/{pid}/autogroup", "w") as f:
+            f.write(str(nice))
+        return True
+    except OSError:
+        try:        # no autogroups: the process's own priority
+            os.setpriority(os.PRIO_PROCESS, pid, nice)
+            return True
+        except OSError:
+            return False
+
+
 class Responder:
     """build/bench/responder on a free port."""
 
-    def __init__(self, hold=60, token_length=600, delay_ms=0, respond_delay_ms=None):
+    def __init__(self, hold=60, token_length=600, delay_ms=0, respond_delay_ms=None, nice=0):
         self.log_path = os.path.join(LOG_DIR, f"responder-{time.monotonic_ns()}.log")
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([RESPONDER, "--port", "0", "--hold", str(hold),
                                       "--token-length", str(token_length), "--delay-ms", str(delay_ms),
                                       "--respond-delay-ms",
                                       str(delay_ms if respond_delay_ms is None else respond_delay_ms)],
-                                     stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL)
+                                     stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL,
+                                     start_new_session=bool(nice))
+        if nice:
+            set_nice(self.proc.pid, nice)
         line = self.proc.stdout.readline().decode()
         if not line.startswith("port "):
             raise BenchError(f"responder did not start: {line!r}")
@@ -278,18 +296,7 @@ class Worker:
         self.proc = subprocess.Popen(self.argv, env=env, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=bool(nice))
         self.pid = self.proc.pid
-        self.niced = False
-        if nice:
-            try:
-                with open(f"/proc/{self.pid}/autogroup", "w") as f:
-                    f.write(str(nice))
-                self.niced = True
-            except OSError:
-                try:        # no autogroups: the process's own priority
-                    os.setpriority(os.PRIO_PROCESS, self.pid, nice)
-                    self.niced = True
-                except OSError:
-                    pass    # not permitted: the default priority
+        self.niced = set_nice(self.pid, nice) if nice else False
 
     def alive(self):
         return self.proc.poll() is None
@@ -587,8 +594,8 @@ def bench_heartbeats(rounds, tasks, heartbeats, slots):
 
 def latency_run(kind, tasks, slots, gap):
     """One task at a time: enqueue, wait for its outcome, pause, repeat."""
-    with Responder() as r:
-        w = Worker(kind, r.endpoint, slots=slots, handler="trivial")
+    with Responder(nice=-10) as r:
+        w = Worker(kind, r.endpoint, slots=slots, handler="trivial", nice=-10)
         try:
             wait_ready(w, lambda: r.stats()["held_polls"])
             for i in range(1, tasks + 1):
@@ -634,7 +641,7 @@ def bench_latency(rounds, tasks, slots, gap):
 # ---- 5. multi-core ----------------------------------------------------------------
 
 def threads_run(threads, tasks, slots, cpu_iters, nice=-10):
-    with Responder() as r:
+    with Responder(nice=nice) as r:
         w = Worker("luaworker", r.endpoint, slots=slots, handler="cpu", threads=threads,
                    cpu_iters=cpu_iters, nice=nice)
         try:
@@ -946,7 +953,9 @@ def full(args):
                              "(medians)", verdict(st[1] < 1 and oc[1] < 1)))
         s = ["## 4. Dispatch latency at low load", "",
              f"{args.latency_tasks} tasks per run, one at a time (the next is enqueued 20 ms after the "
-             "previous outcome, once the worker's polls are open again), trivial handler. The "
+             "previous outcome, once the worker's polls are open again), trivial handler; the worker "
+             "and the responder each in a scheduling group of its own at nice -10 (as in section 5), "
+             "so that other sessions on the shared machine delay their wake-ups less. The "
              "responder timestamps each request when its last byte is read and each answer when it "
              "is written (CLOCK_MONOTONIC, microseconds):",
              "- service's own: enqueue request read -> poll answer written;",
