@@ -508,6 +508,7 @@ static int l_stats(lua_State *L)
     setint(L, "cancelled", s.canceled);
     setint(L, "gone", s.gone);
     setint(L, "lost", s.lost);
+    setint(L, "unconfirmed", s.unconfirmed);
     setint(L, "heartbeats_sent", s.heartbeats_sent);
     setint(L, "heartbeats_coalesced", s.heartbeats_coalesced);
     setint(L, "heartbeat_errors", s.heartbeat_errors);

@@ -681,10 +681,18 @@ static void on_resp_done(void *ud, enum lw_resp_status st, const struct lw_error
         return;
     }
     if (st == LW_RESP_GONE) {
-        stats->gone++;
-        char msg[96];
-        snprintf(msg, sizeof msg, "task is gone at the service; its %s outcome was not recorded",
-                 outcome_name(t));
+        char msg[200];
+        if (t->resp_maybe_applied) {
+            /* An earlier attempt may have been recorded with its answer
+             * lost on the way back: the usual reason for this answer. */
+            stats->unconfirmed++;
+            snprintf(msg, sizeof msg, "the service no longer knows the task: its %s outcome was most "
+                     "likely recorded by an earlier attempt whose answer was lost", outcome_name(t));
+        } else {
+            stats->gone++;
+            snprintf(msg, sizeof msg, "task is gone at the service; its %s outcome was not recorded",
+                     outcome_name(t));
+        }
         tlog_err(t, LW_LOG_WARN, msg, err, t->resp_attempts, -1);
         done(t);
         return;
@@ -706,6 +714,10 @@ static void on_resp_done(void *ud, enum lw_resp_status st, const struct lw_error
         return;
     }
     stats->response_retries++;
+    /* Did the service perhaps apply it? Not when it refused with 4xx. */
+    if (err && (err->kind == LW_ERR_TRANSPORT || err->status >= 500
+                || strcmp(err->code, "MalformedResponse") == 0 || strcmp(err->code, "BodyTooLarge") == 0))
+        t->resp_maybe_applied = true;
     double d = backoff(t->resp_attempts, 0.5, 30);
     tlog_err(t, LW_LOG_WARN, "could not report the task's outcome; will retry", err,
              t->resp_attempts, d);

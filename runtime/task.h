@@ -116,6 +116,7 @@ struct lw_task {
     struct lw_svc_op *resp_op;
     struct lw_timer resp_timer;
     int resp_attempts;
+    bool resp_maybe_applied;    /* an earlier attempt's answer was lost, not refused */
     double resp_first;
     double ended_at;
 

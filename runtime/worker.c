@@ -370,8 +370,9 @@ static void check_stopped(struct lw_worker *w)
         struct lw_log_field f[] = { LW_INT("completed", w->stats.completed),
                                     LW_INT("failed", w->stats.failed),
                                     LW_INT("canceled", w->stats.canceled),
-                                    LW_INT("gone", w->stats.gone), LW_INT("lost", w->stats.lost) };
-        lw_log(LW_LOG_INFO, "worker stopped", f, 5);
+                                    LW_INT("gone", w->stats.gone), LW_INT("lost", w->stats.lost),
+                                    LW_INT("unconfirmed", w->stats.unconfirmed) };
+        lw_log(LW_LOG_INFO, "worker stopped", f, 6);
     }
 }
 

@@ -44,6 +44,7 @@ struct lw_worker_stats {
     long polls_open;
     long polls, empty_polls, poll_errors;
     long started, completed, failed, canceled, gone, lost;
+    long unconfirmed;           /* "unknown task" after an attempt whose answer was lost */
     long heartbeats_sent, heartbeats_coalesced, heartbeat_errors;
     long response_retries;
 };

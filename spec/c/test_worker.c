@@ -41,6 +41,7 @@ struct fake_svc {
     int hb_errors_left;
     double hb_latency;           /* seconds before a heartbeat is answered (0: next turn) */
     int resp_errors_left;
+    bool resp_gone_after_errors;    /* once the errors are spent, answer "unknown task" */
     enum lw_hb_status hb_answer;
     /* records */
     int heartbeats;
@@ -188,6 +189,11 @@ static struct lw_svc_op *f_resp(struct lw_service *b, const struct lw_task_info 
         op->has_err = true;
         lw_error_set(&op->err, LW_ERR_SERVICE, true, "InternalFailure", "boom");
         op->err.status = 500;
+    } else if (s->resp_gone_after_errors) {
+        op->resp_status = LW_RESP_GONE;
+        op->has_err = true;
+        lw_error_set(&op->err, LW_ERR_SERVICE, false, "UnknownResourceFault", "Unknown activity");
+        op->err.status = 400;
     } else {
         s->answered++;
         if (o->kind == LW_OUTCOME_COMPLETED) {
@@ -641,6 +647,25 @@ static void test_response_retried_until_recorded(void)
     env_free(&e);
 }
 
+static void test_unknown_task_after_lost_answer_is_unconfirmed(void)
+{
+    /* A 500 may have been applied with its answer lost: the "unknown task"
+     * that follows is most likely that earlier success, not a loss. */
+    static const struct step script[] = { { S_FINISH, .text = "{}" } };
+    struct env e;
+    env_init(&e, script, (struct lw_worker_config){ .max_concurrent = 1 });
+    e.svc.resp_errors_left = 1;
+    e.svc.resp_gone_after_errors = true;
+    e.svc.queued = 1;
+    go(&e);
+    struct lw_worker_stats st = { 0 };
+    RUN_UNTIL(&e, (lw_worker_stats(e.w, &st), st.unconfirmed == 1), 60);
+    CHECK_INT(st.unconfirmed, 1);
+    CHECK_INT(st.gone, 0);
+    env_stop(&e);
+    env_free(&e);
+}
+
 static void test_heartbeat_errors_do_not_fail(void)
 {
     static const struct step script[] = { { S_HB, .text = "a" }, { S_SLEEP, .secs = 5 },
@@ -738,6 +763,7 @@ int main(void)
     RUN(test_deadline);
     RUN(test_response_waits_for_heartbeat_in_flight);
     RUN(test_response_retried_until_recorded);
+    RUN(test_unknown_task_after_lost_answer_is_unconfirmed);
     RUN(test_heartbeat_errors_do_not_fail);
     RUN(test_poll_backoff_no_busy_loop);
     RUN(test_bad_credentials_stop_at_startup);
