@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <jansson.h>
 #include <lua.h>
+#include "jsontext.h"      /* lw_json_loadb, lw_json_dumps */
 
 /* Deepest nesting of arrays/objects converted either way: jansson's parser
  * limit, so everything lw.json encodes it can also decode. */
@@ -58,11 +59,6 @@ void lw_json_push_take(lua_State *L, json_t *v);
  * and byte offset from jansson) and nothing pushed. [-0, +(0|1), m] */
 int lw_json_decode(lua_State *L, const char *s, size_t len, char *err, size_t errlen);
 
-/* jansson's json_loadb with lw.json's rules (JSON_DECODE_ANY,
- * JSON_ALLOW_NUL, integers beyond int64 decoded as reals). New reference,
- * or NULL with jansson's error in *err. No Lua. */
-json_t *lw_json_loadb(const char *s, size_t len, json_error_t *err);
-
 /* Convert the Lua value at idx to a new jansson value (rules as for
  * json.encode). NULL with a message in err, naming the problem and its path
  * ("cannot encode function at $.a[2].b"; indices are Lua indices), when the
@@ -71,7 +67,4 @@ json_t *lw_json_loadb(const char *s, size_t len, json_error_t *err);
 json_t *lw_json_from_lua(lua_State *L, int idx, char *err, size_t errlen);
 json_t *lw_json_from_lua_flags(lua_State *L, int idx, unsigned flags, char *err, size_t errlen);
 
-/* json_dumps(v, flags) with reals in shortest round-trip form (see above).
- * Caller frees the result; NULL when jansson fails (out of memory). No Lua. */
-char *lw_json_dumps(const json_t *v, size_t flags);
 #endif
