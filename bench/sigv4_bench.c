@@ -2,7 +2,7 @@
  *
  * Build and run from the repository root:
  *   gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -O2 -g \
- *       -Iruntime bench/sigv4_bench.c runtime/sigv4.c runtime/hash.c runtime/buf.c \
+ *       -Iruntime bench/sigv4_bench.c runtime/sigv4.c runtime/sigv4_key.c runtime/hash.c runtime/buf.c \
  *       -lcrypto -lpthread -o /tmp/sigv4_bench && /tmp/sigv4_bench [seconds]
  *
  * For profilers, `sigv4_bench -n COUNT` signs exactly COUNT times (warm cache)

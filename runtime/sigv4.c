@@ -1,17 +1,18 @@
-/* sigv4.c: SigV4 canonical request, string to sign, signature, signing-key cache.
+/* sigv4.c: SigV4 canonical request, string to sign, signature (the signing
+ * key and its cache: sigv4_key.c).
  *
  * One pass measures every piece of text, takes one scratch area (on the
  * stack for usual requests, else the heap) and then writes without further
  * allocation. See sigv4.h for the rules. */
 #include "sigv4.h"
 #include "hash.h"
+#include "sigv4_key.h"
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CACHE_SLOTS 4
-#define MAX_SCOPE_PART 64          /* region, service */
+#define MAX_SCOPE_PART LW_SIGV4_MAX_SCOPE_PART    /* region, service */
 #define MAX_KEY_ID 128
 #define MAX_PAYLOAD_HASH 64
 #define STACK_TEXT 4096            /* scratch bytes kept on the stack */
@@ -20,130 +21,9 @@
 #define SMALL_SORT 32              /* insertion sort up to this many items */
 
 static const char ALGORITHM[] = "AWS4-HMAC-SHA256";
-static const char TERMINATOR[] = "aws4_request";
-#define SCOPE_MAX (8 + 1 + MAX_SCOPE_PART + 1 + MAX_SCOPE_PART + 1 + sizeof TERMINATOR)
+static const char TERMINATOR[] = LW_SIGV4_TERMINATOR;
+#define SCOPE_MAX LW_SIGV4_SCOPE_MAX
 #define STS_MAX (sizeof ALGORITHM + 17 + SCOPE_MAX + LW_SHA256_HEX_LEN)
-
-/* ---------------------------------------------------------------- cache */
-
-struct cache_entry {
-    unsigned long last_used;                /* 0 = empty slot */
-    unsigned char secret_hash[LW_SHA256_LEN];
-    unsigned char key[LW_SHA256_LEN];
-    size_t scope_len;
-    char scope[SCOPE_MAX];                  /* "<date>/<region>/<service>/aws4_request" */
-};
-
-struct lw_sigv4_cache {
-    struct lw_hash *hash;                   /* reusable contexts for this owner */
-    unsigned long tick, hits, misses;
-    struct cache_entry e[CACHE_SLOTS];
-};
-
-struct lw_sigv4_cache *lw_sigv4_cache_new(void)
-{
-    struct lw_sigv4_cache *c = calloc(1, sizeof *c);
-    if (c && !(c->hash = lw_hash_new())) {
-        free(c);
-        c = NULL;
-    }
-    return c;
-}
-
-void lw_sigv4_cache_free(struct lw_sigv4_cache *c)
-{
-    if (!c)
-        return;
-    lw_hash_free(c->hash);
-    lw_hash_wipe(c, sizeof *c);
-    free(c);
-}
-
-void lw_sigv4_cache_stats(const struct lw_sigv4_cache *c, unsigned long *hits,
-                          unsigned long *misses)
-{
-    if (hits)
-        *hits = c ? c->hits : 0;
-    if (misses)
-        *misses = c ? c->misses : 0;
-}
-
-static int derive_with(struct lw_hash *h, const char *secret, size_t slen, const char *date8,
-                       const char *region, size_t rlen, const char *service, size_t svlen,
-                       unsigned char key[LW_SHA256_LEN])
-{
-    unsigned char stack[128], *k = stack;
-    unsigned char a[LW_SHA256_LEN], b[LW_SHA256_LEN];
-    int rc = LW_SIGV4_ECRYPTO;
-    if (slen + 4 > sizeof stack && !(k = malloc(slen + 4)))
-        return LW_SIGV4_ENOMEM;
-    memcpy(k, "AWS4", 4);
-    memcpy(k + 4, secret, slen);
-    if (lw_hash_hmac_sha256(h, k, slen + 4, date8, 8, a) == 0
-        && lw_hash_hmac_sha256(h, a, sizeof a, region, rlen, b) == 0
-        && lw_hash_hmac_sha256(h, b, sizeof b, service, svlen, a) == 0
-        && lw_hash_hmac_sha256(h, a, sizeof a, TERMINATOR, sizeof TERMINATOR - 1, key) == 0)
-        rc = 0;
-    lw_hash_wipe(k, slen + 4);
-    lw_hash_wipe(a, sizeof a);
-    lw_hash_wipe(b, sizeof b);
-    if (k != stack)
-        free(k);
-    return rc;
-}
-
-int lw_sigv4_derive_key(const char *secret, const char *date8, const char *region,
-                        const char *service, unsigned char key[32])
-{
-    if (!secret || !date8 || strlen(date8) != 8 || !region || !service)
-        return LW_SIGV4_EARG;
-    struct lw_hash *h = lw_hash_new();
-    if (!h)
-        return LW_SIGV4_ENOMEM;
-    int rc = derive_with(h, secret, strlen(secret), date8, region, strlen(region), service,
-                         strlen(service), key);
-    lw_hash_free(h);
-    return rc;
-}
-
-/* The signing key for `scope` ("<date>/<region>/<service>/aws4_request"),
- * from the cache when it has it. */
-static int signing_key(struct lw_sigv4_cache *c, struct lw_hash *h, const char *secret,
-                       size_t slen, const char *scope, size_t scope_len, size_t rlen,
-                       size_t svlen, unsigned char key[LW_SHA256_LEN])
-{
-    const char *region = scope + 9, *service = region + rlen + 1;
-    if (!c)
-        return derive_with(h, secret, slen, scope, region, rlen, service, svlen, key);
-    unsigned char sh[LW_SHA256_LEN];
-    if (lw_hash_sha256(h, secret, slen, sh) < 0)
-        return LW_SIGV4_ECRYPTO;
-    struct cache_entry *victim = &c->e[0];
-    for (int i = 0; i < CACHE_SLOTS; i++) {
-        struct cache_entry *e = &c->e[i];
-        if (e->last_used && e->scope_len == scope_len && memcmp(e->scope, scope, scope_len) == 0
-            && lw_hash_equal(e->secret_hash, sh, sizeof sh)) {
-            e->last_used = ++c->tick;
-            c->hits++;
-            memcpy(key, e->key, LW_SHA256_LEN);
-            lw_hash_wipe(sh, sizeof sh);
-            return 0;
-        }
-        if (e->last_used < victim->last_used)
-            victim = e;
-    }
-    c->misses++;
-    int rc = derive_with(h, secret, slen, scope, region, rlen, service, svlen, key);
-    if (rc == 0) {
-        victim->last_used = ++c->tick;
-        memcpy(victim->secret_hash, sh, sizeof sh);
-        memcpy(victim->key, key, LW_SHA256_LEN);
-        memcpy(victim->scope, scope, scope_len);
-        victim->scope_len = scope_len;
-    }
-    lw_hash_wipe(sh, sizeof sh);
-    return rc;
-}
 
 /* ------------------------------------------------------ character classes */
 
@@ -767,7 +647,7 @@ int lw_sigv4_sign(struct lw_sigv4_cache *cache, const struct lw_sigv4_request *r
     struct w cr = {text + 3 * j.qlen, 0, cr_cap, false};
 
     /* Payload hash, canonical request, its hash: the string to sign. */
-    struct lw_hash *hash = cache ? cache->hash : (tmp_hash = lw_hash_new());
+    struct lw_hash *hash = cache ? lw_sigv4_cache_hash(cache) : (tmp_hash = lw_hash_new());
     rc = hash ? LW_SIGV4_ECRYPTO : LW_SIGV4_ENOMEM;
     if (!hash || (!req->payload_hash
                   && lw_hash_sha256_hex(hash, req->body, req->body_len, out->payload_hash) < 0))
@@ -786,7 +666,7 @@ int lw_sigv4_sign(struct lw_sigv4_cache *cache, const struct lw_sigv4_request *r
     j.sts_len += LW_SHA256_HEX_LEN;
 
     /* Signature and result. */
-    if ((rc = signing_key(cache, hash, prm->secret_access_key, j.slen, j.sts + j.scope_off,
+    if ((rc = lw_sigv4_signing_key(cache, hash, prm->secret_access_key, j.slen, j.sts + j.scope_off,
                           j.scope_len, j.rlen, j.svlen, key)) < 0)
         goto done;
     rc = LW_SIGV4_ECRYPTO;
