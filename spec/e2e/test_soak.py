@@ -149,7 +149,13 @@ class Canceller(threading.Thread):
             for tid in sorted(self.pending):
                 try:
                     t = self.client.task(tid)
-                    if t["state"] != "started" or t["attempts"][-1]["heartbeat_count"] == 0:
+                    last = t["attempts"][-1]
+                    if t["state"] != "started" or last["heartbeat_count"] == 0:
+                        continue
+                    # SWF: only once the handler is in its waiting loop, whose
+                    # details the canceled outcome must carry (a cancel during
+                    # the earlier steps rightly reports those steps' details)
+                    if tid.startswith("swf") and "waiting" not in (last["last_heartbeat_details"] or ""):
                         continue
                     if tid.startswith("swf"):
                         self.client.cancel(tid)
