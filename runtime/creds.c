@@ -501,6 +501,7 @@ static void walk(struct lw_creds_fetch *f)
 
 void lw_creds_fetch_step_done(struct lw_creds_fetch *f, int step)
 {
+    fetch_abort(f);                 /* frees the finished source's state */
     if (step == LW_STEP_SKIP) {
         if (f->only >= 0) {
             single_skipped(f);

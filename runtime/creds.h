@@ -236,10 +236,11 @@ struct lw_creds_fetch {
                                                    clears both fields) */
 };
 
-/* A pending source reports here, from a loop callback, as its last act,
- * after freeing its state and clearing f->state and f->abort: LW_STEP_DONE
- * (f->result set), LW_STEP_FAIL (f->err set) or LW_STEP_SKIP (described in
- * f->tried). A source's start function never calls it: it returns instead. */
+/* A pending source reports here, from a loop callback, as its last act
+ * (nothing of it left to cancel): its state is freed through f->abort, then
+ * the walk goes on with LW_STEP_DONE (f->result set), LW_STEP_FAIL (f->err
+ * set) or LW_STEP_SKIP (described in f->tried). A source's start function
+ * never calls it: it returns instead. */
 void lw_creds_fetch_step_done(struct lw_creds_fetch *f, int step);
 
 /* Helpers shared by the sources. */

@@ -63,11 +63,7 @@ static void container_abort(struct lw_creds_fetch *f)
 
 static void container_end(struct container *ct, int step)
 {
-    struct lw_creds_fetch *f = ct->f;
-    f->state = NULL;
-    f->abort = NULL;
-    container_free(ct);
-    lw_creds_fetch_step_done(f, step);
+    lw_creds_fetch_step_done(ct->f, step);      /* frees ct */
 }
 
 static void container_submit(struct container *ct);
@@ -276,11 +272,7 @@ static void imds_abort(struct lw_creds_fetch *f) { imds_free(f->state); }
 
 static void imds_end(struct imds *m, int step)
 {
-    struct lw_creds_fetch *f = m->f;
-    f->state = NULL;
-    f->abort = NULL;
-    imds_free(m);
-    lw_creds_fetch_step_done(f, step);
+    lw_creds_fetch_step_done(m->f, step);       /* frees m */
 }
 
 /* IMDS is the last source: its failure is one entry of "no credentials

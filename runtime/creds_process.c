@@ -238,10 +238,7 @@ static void complete(struct proc *p)
     } else {
         step = parse_output(p);
     }
-    f->state = NULL;
-    f->abort = NULL;
-    proc_free(p);
-    lw_creds_fetch_step_done(f, step);
+    lw_creds_fetch_step_done(f, step);          /* frees p (reaped: nothing to kill) */
 }
 
 static void on_reap_timer(struct lw_timer *t, void *ud)

@@ -50,20 +50,11 @@ static json_t *respond_body(const struct lw_task_info *t, const struct lw_outcom
     return b;
 }
 
-static int parse_poll(const struct lw_svcaws *s, json_t *a, struct lw_task_info **out,
-                      struct lw_error *e)
+static int fill_task(const struct lw_svcaws *s, json_t *a, struct lw_task_info *t,
+                     struct lw_error *e)
 {
-    struct lw_task_info *t;
-    *out = NULL;
-    if (lw_svcaws_poll_task(a, &t, e) < 0)
-        return -1;
-    if (!t)
-        return 0;                   /* an empty poll */
-    if (!(t->activity_arn = strdup(s->activity_arn))) {
-        lw_task_info_destroy(t);
+    if (!(t->activity_arn = strdup(s->activity_arn)))
         return lw_error_set(e, LW_ERR_CLIENT, true, "OutOfMemory", "out of memory");
-    }
-    *out = t;
     return 0;
 }
 
@@ -82,5 +73,5 @@ const struct lw_svcaws_profile lw_sfn_profile = {
     .kind = "sfn", .limits = &lw_sfn_limits,
     .poll_op = "GetActivityTask", .heartbeat_op = "SendTaskHeartbeat",
     .poll_body = poll_body, .heartbeat_body = heartbeat_body, .respond_body = respond_body,
-    .parse_poll = parse_poll, .cancel_requested = cancel_requested, .gone = gone,
+    .fill_task = fill_task, .cancel_requested = cancel_requested, .gone = gone,
 };

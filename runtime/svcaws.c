@@ -34,7 +34,7 @@ static void on_answer(void *ud, const struct lw_aws_result *r)
         struct lw_error e;
         if (r->error) {
             ((lw_poll_cb)cb)(cud, NULL, r->error);
-        } else if (s->p->parse_poll(s, r->json, &task, &e) < 0) {
+        } else if (lw_svcaws_parse_poll(s, r->json, &task, &e) < 0) {
             ((lw_poll_cb)cb)(cud, NULL, &e);
         } else {
             ((lw_poll_cb)cb)(cud, task, NULL);
@@ -190,7 +190,8 @@ int lw_svcaws_str(json_t *obj, const char *key, char **out, size_t *len, struct 
     return 0;
 }
 
-int lw_svcaws_poll_task(json_t *a, struct lw_task_info **out, struct lw_error *e)
+int lw_svcaws_parse_poll(const struct lw_svcaws *s, json_t *a, struct lw_task_info **out,
+                         struct lw_error *e)
 {
     *out = NULL;
     char *token = NULL;
@@ -209,7 +210,8 @@ int lw_svcaws_poll_task(json_t *a, struct lw_task_info **out, struct lw_error *e
     t->token = token;
     t->token_len = tlen;
     lw_log_token_hash(token, tlen, t->token_hash);
-    if (lw_svcaws_str(a, "input", &t->input, &t->input_len, e) < 0) {
+    if (lw_svcaws_str(a, "input", &t->input, &t->input_len, e) < 0
+        || s->p->fill_task(s, a, t, e) < 0) {
         lw_task_info_destroy(t);
         return -1;
     }

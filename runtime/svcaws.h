@@ -22,10 +22,10 @@ struct lw_svcaws_profile {
     /* The operation and body that report an outcome. */
     json_t *(*respond_body)(const struct lw_task_info *t, const struct lw_outcome *o,
                             const char **op);
-    /* A poll answer: 0 and *out = NULL when empty, 0 and a new info, or -1
-     * with e filled when the answer is malformed. */
-    int (*parse_poll)(const struct lw_svcaws *s, json_t *answer, struct lw_task_info **out,
-                      struct lw_error *e);
+    /* The service's own members of a poll answer that holds a task (token
+     * and input are in t already): 0, or -1 with e filled when malformed. */
+    int (*fill_task)(const struct lw_svcaws *s, json_t *answer, struct lw_task_info *t,
+                     struct lw_error *e);
     /* Heartbeat answer -> cancel requested? */
     bool (*cancel_requested)(json_t *answer);
     /* An error code meaning the token is dead: LW_HB_GONE / LW_HB_TIMED_OUT, else LW_HB_ERROR. */
@@ -55,8 +55,9 @@ struct lw_service *lw_svcaws_new(const struct lw_svcaws_profile *p, struct lw_aw
 /* Helpers for the profiles: a copied string member (NULL if absent or not a
  * string); -1 with e filled if present but not a string. */
 int lw_svcaws_str(json_t *obj, const char *key, char **out, size_t *len, struct lw_error *e);
-/* What both poll answers share: 0 with *out NULL when there is no task
- * (taskToken absent, null or ""), 0 with a new info holding the token,
- * its hash and the input, or -1 with e filled when malformed. */
-int lw_svcaws_poll_task(json_t *answer, struct lw_task_info **out, struct lw_error *e);
+/* A poll answer -> task: 0 with *out NULL when there is no task
+ * (taskToken absent, null or ""), 0 with a new info (token, its hash, the
+ * input, then the profile's fill_task), or -1 with e filled when malformed. */
+int lw_svcaws_parse_poll(const struct lw_svcaws *s, json_t *answer, struct lw_task_info **out,
+                         struct lw_error *e);
 #endif

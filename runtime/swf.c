@@ -52,15 +52,9 @@ static json_t *respond_body(const struct lw_task_info *t, const struct lw_outcom
     return b;
 }
 
-static int parse_poll(const struct lw_svcaws *s, json_t *a, struct lw_task_info **out,
-                      struct lw_error *e)
+static int fill_task(const struct lw_svcaws *s, json_t *a, struct lw_task_info *t,
+                     struct lw_error *e)
 {
-    struct lw_task_info *t;
-    *out = NULL;
-    if (lw_svcaws_poll_task(a, &t, e) < 0)
-        return -1;
-    if (!t)
-        return 0;                   /* an empty poll */
     json_t *we = json_object_get(a, "workflowExecution");
     json_t *at = json_object_get(a, "activityType");
     json_t *sid = json_object_get(a, "startedEventId");
@@ -68,13 +62,10 @@ static int parse_poll(const struct lw_svcaws *s, json_t *a, struct lw_task_info 
         || (we && (lw_svcaws_str(we, "workflowId", &t->workflow_id, NULL, e) < 0
                    || lw_svcaws_str(we, "runId", &t->run_id, NULL, e) < 0))
         || (at && (lw_svcaws_str(at, "name", &t->type_name, NULL, e) < 0
-                   || lw_svcaws_str(at, "version", &t->type_version, NULL, e) < 0))) {
-        lw_task_info_destroy(t);
+                   || lw_svcaws_str(at, "version", &t->type_version, NULL, e) < 0)))
         return -1;
-    }
     if (json_is_integer(sid))
         t->started_event_id = json_integer_value(sid);
-    *out = t;
     return 0;
 }
 
@@ -93,5 +84,5 @@ const struct lw_svcaws_profile lw_swf_profile = {
     .kind = "swf", .limits = &lw_swf_limits,
     .poll_op = "PollForActivityTask", .heartbeat_op = "RecordActivityTaskHeartbeat",
     .poll_body = poll_body, .heartbeat_body = heartbeat_body, .respond_body = respond_body,
-    .parse_poll = parse_poll, .cancel_requested = cancel_requested, .gone = gone,
+    .fill_task = fill_task, .cancel_requested = cancel_requested, .gone = gone,
 };

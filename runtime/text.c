@@ -53,16 +53,20 @@ bool lw_utf8_valid(const char *s, size_t len)
     return true;
 }
 
+/* The bytes of the character at p (an invalid byte counts as one). */
+static size_t char_len(const unsigned char *p, size_t left)
+{
+    size_t n = p[0] < 0x80 ? 1 : seq_len(p, left);
+    return n ? n : 1;
+}
+
 size_t lw_utf16_units(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, units = 0;
-    while (i < len) {
-        size_t n = p[i] < 0x80 ? 1 : seq_len(p + i, len - i);
-        if (!n)
-            n = 1;
+    size_t units = 0;
+    for (size_t i = 0, n; i < len; i += n) {
+        n = char_len(p + i, len - i);
         units += n == 4 ? 2 : 1;
-        i += n;
     }
     return units;
 }
@@ -72,9 +76,7 @@ size_t lw_utf8_prefix(const char *s, size_t len, size_t max_units, size_t max_by
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, units = 0;
     while (i < len) {
-        size_t n = p[i] < 0x80 ? 1 : seq_len(p + i, len - i);
-        if (!n)
-            n = 1;
+        size_t n = char_len(p + i, len - i);
         size_t u = n == 4 ? 2 : 1;
         if (units + u > max_units || (max_bytes && i + n > max_bytes))
             break;

@@ -7,7 +7,7 @@
  *   0-5  SWF / Step Functions poll, heartbeat and respond through svcaws.c
  *        and aws.c: SigV4-signed calls, error decoding from the body and
  *        x-amzn-ErrorType, the expired-token and clock-skew (Date header)
- *        retries, the 2xx JSON check, parse_poll into a task;
+ *        retries, the 2xx JSON check, lw_svcaws_parse_poll into a task;
  *   6    a plain lw_http GET with a 64-byte body cap (lw.http's path);
  *   7    the container credentials source (creds_http.c), up to 3 tries;
  *   8    the EC2 instance metadata source: token, role and credentials

@@ -1,9 +1,9 @@
 /* fuzz_poll.c: a poll answer's bytes -> task info, as the client takes them:
  * aws.c decodes a 2xx body with jansson (empty = {}, JSON_ALLOW_NUL, a
  * second try with unpaired surrogate escapes replaced by
- * lw_json_fix_surrogates, an object or MalformedResponse), then the SWF or
- * Step Functions profile's parse_poll builds the task. What the worker does
- * next with a task's strings runs too: the log line naming it (logfmt and
+ * lw_json_fix_surrogates, an object or MalformedResponse), then
+ * lw_svcaws_parse_poll builds the task with the SWF or Step Functions
+ * profile. What the worker does next with a task's strings runs too: the log line naming it (logfmt and
  * JSON), the heartbeat and outcome bodies that echo its token, and the
  * heartbeat answer check.
  *
@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct lw_task_info *t = NULL;
     struct lw_error e;
     memset(&e, 0xa5, sizeof e);         /* what the callers pass: not cleared */
-    int rc = p->parse_poll(&s, answer, &t, &e);
+    int rc = lw_svcaws_parse_poll(&s, answer, &t, &e);
     if (rc < 0) {
         /* an error must be complete: the worker reads every field */
         if (t || !e.code[0] || !memchr(e.code, 0, sizeof e.code)
