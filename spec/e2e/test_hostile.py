@@ -16,7 +16,7 @@ import tempfile
 import time
 
 from spec.e2e.proxy import Proxy, make_ca_and_cert
-from spec.e2e.util import BIN, ROOT, E2ETestCase, LocalService, Worker, worker_env, write_handlers
+from spec.e2e.util import BIN, ROOT, E2ETestCase, LocalService, Worker, scratch_dir, worker_env, write_handlers
 
 ARN = "arn:aws:states:us-east-1:123456789012:activity:hostile"
 
@@ -158,7 +158,7 @@ class HostileTest(E2ETestCase):
             self.assert_clean(w)
 
     def test_tls_certificate_that_does_not_verify_is_refused_unless_its_ca_is_given(self):
-        d = tempfile.mkdtemp(prefix="lw-tls-")
+        d = tempfile.mkdtemp(prefix="lw-tls-", dir=scratch_dir())
         ca, cert, key = make_ca_and_cert(d)
         with LocalService(poll_hold=1) as svc, Proxy(svc.port, tls=(cert, key)) as p:
             for host in ("localhost", "127.0.0.1"):
@@ -252,7 +252,7 @@ class HostileTest(E2ETestCase):
         self.assert_clean(w, allowed=("poll failed: the credentials expired",))
 
     def test_credential_process_rotates_short_lived_credentials_then_fails_then_recovers(self):
-        d = tempfile.mkdtemp(prefix="lw-creds-")
+        d = tempfile.mkdtemp(prefix="lw-creds-", dir=scratch_dir())
         plan = os.path.join(d, "plan.json")
         life, step = 12, 4                  # each set lives 12 s; a new one every 4 s
         t0 = time.time()

@@ -1,7 +1,7 @@
 """lw.http.request from handlers, end to end: the worker runs SWF tasks from
 the local service whose handlers call a local HTTP server. Plain and signed
 requests (the server verifies SigV4 with botocore), timeouts, 100 requests
-in flight from 100 handlers, and cancellation while a handler waits."""
+in flight at once from 100 handlers, and cancellation while a handler waits."""
 import json
 import threading
 import time
@@ -13,11 +13,14 @@ from spec.service.sigcheck import Creds, SigChecker
 
 
 class TestServer:
-    """Threaded HTTP server: /echo, /slow?d=S, /status/N, /signed."""
+    """Threaded HTTP server: /echo, /slow?d=S, /status/N, /signed, and
+    /gather?n=N, which answers no request until N of them are waiting (or
+    30 s pass) and tells each how many it saw."""
 
     def __init__(self, akid, secret, token=None):
         self.lock = threading.Lock()
-        self.inflight = self.max_inflight = 0
+        self.gathered = threading.Condition(self.lock)
+        self.inflight = self.max_inflight = self.arrived = 0
         self.verdicts = []
         self.closed_early = 0
         checker = SigChecker()
@@ -67,6 +70,14 @@ class TestServer:
                     d = float(urllib.parse.parse_qs(u.query)["d"][0])
                     time.sleep(d)
                     self._send(200, "slow")
+                elif u.path == "/gather":
+                    n = int(urllib.parse.parse_qs(u.query)["n"][0])
+                    with outer.gathered:
+                        outer.arrived += 1
+                        outer.gathered.notify_all()
+                        outer.gathered.wait_for(lambda: outer.arrived >= n, timeout=30)
+                        seen = outer.arrived
+                    self._send(200, str(seen))
                 elif u.path.startswith("/status/"):
                     self._send(int(u.path.rsplit("/", 1)[1]), "status")
                 elif u.path == "/signed":
@@ -80,7 +91,10 @@ class TestServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256        # 100 connects at once: no SYN retries
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
@@ -119,9 +133,9 @@ return {
     local ok, err = pcall(lw.http.get, "http://127.0.0.1:1/")
     return { ok = ok, code = err and err.code }
   end,
-  Slow = function(task)
-    local status, body = lw.http.get(task:json().url .. "/slow?d=" .. task:json().d)
-    return { status = status, body = body }
+  Gather = function(task)
+    local status, body = lw.http.get(task:json().url .. "/gather?n=100", { timeout = 60 })
+    return { status = status, seen = tonumber(body) }
   end,
   Cancelled = function(task)
     local ok, err = pcall(lw.http.get, task:json().url .. "/slow?d=30", { timeout = 60 })
@@ -166,15 +180,17 @@ class HttpTest(E2ETestCase):
             try:
                 with Worker(svc, HANDLERS, *run_args("--max-concurrent", "100", "--pollers", "10")) as w:
                     c = svc.client
-                    inp = json.dumps({"url": srv.url, "d": 1.5})
-                    ids = [c.enqueue_swf("Slow", input=inp) for _ in range(100)]
-                    tasks = [c.wait_task(i, timeout=60) for i in ids]
+                    inp = json.dumps({"url": srv.url})
+                    ids = [c.enqueue_swf("Gather", input=inp) for _ in range(100)]
+                    tasks = [c.wait_task(i, timeout=90) for i in ids]
                     self.assertEqual(w.stop(), 0)
             finally:
                 srv.close()
-        self.assertTrue(all(json.loads(x["result"]) == {"status": 200, "body": "slow"} for x in tasks))
-        # one loop, many requests at once: far more than a thread-per-handler pool of 10
-        self.assertGreaterEqual(srv.max_inflight, 50, f"max in flight {srv.max_inflight}")
+        # every request was answered only once all 100 were waiting at the
+        # server: one loop held 100 requests from 100 handlers at once
+        results = [json.loads(x["result"]) for x in tasks]
+        self.assertEqual(results, [{"status": 200, "seen": 100}] * 100)
+        self.assertEqual(srv.max_inflight, 100)
         self.assert_clean(w)
 
     def test_cancel_while_waiting_aborts_the_request(self):

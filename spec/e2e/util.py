@@ -16,7 +16,7 @@ import tempfile
 import time
 import unittest
 
-from spec.service.harness import LocalService  # noqa: F401  (re-exported for tests)
+from spec.service.harness import LocalService, scratch_dir  # noqa: F401  (re-exported)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("LUAWORKER_BIN", os.path.join(ROOT, "build", "luaworker"))
@@ -24,7 +24,7 @@ SECRET_MARKERS = []   # secrets of the services started by tests: never in a wor
 
 
 def write_handlers(source, name="handlers.lua"):
-    d = tempfile.mkdtemp(prefix="lw-e2e-")
+    d = tempfile.mkdtemp(prefix="lw-e2e-", dir=scratch_dir())
     path = os.path.join(d, name)
     with open(path, "w") as f:
         f.write(source)
@@ -55,9 +55,9 @@ class Worker:
             argv += ["--endpoint", svc.endpoint]
         self.argv = argv + list(args)
         self.env = env or worker_env(svc)
-        fd, self.log_path = tempfile.mkstemp(prefix="lw-worker-", suffix=".log")
+        fd, self.log_path = tempfile.mkstemp(prefix="lw-worker-", suffix=".log", dir=scratch_dir())
         os.close(fd)
-        self.proc = None
+        self.proc = self.log = None
 
     def __enter__(self):
         return self.start()
@@ -70,6 +70,13 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._ended()
+
+    def _ended(self):
+        """The process is gone: close our end of its log file."""
+        if self.log and self.proc and self.proc.poll() is not None:
+            self.log.close()
+            self.log = None
 
     def start(self):
         self.log = open(self.log_path, "wb")
@@ -79,10 +86,12 @@ class Worker:
 
     def stop(self, sig=signal.SIGTERM, timeout=90):
         self.proc.send_signal(sig)
-        return self.proc.wait(timeout=timeout)
+        return self.wait(timeout)
 
     def wait(self, timeout=90):
-        return self.proc.wait(timeout=timeout)
+        rc = self.proc.wait(timeout=timeout)
+        self._ended()
+        return rc
 
     def text(self):
         with open(self.log_path, errors="replace") as f:

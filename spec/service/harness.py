@@ -7,10 +7,12 @@
 
 Keyword arguments become server options (poll_hold=2 -> --poll-hold 2; a list
 repeats the option; True -> a bare flag). The server's stderr goes to a file
-(.log_path). On exit: SIGTERM, wait up to 10 s, then SIGKILL; .returncode keeps
-the exit status.
+(.log_path), by default in scratch_dir(). On exit: SIGTERM, wait up to 10 s,
+then SIGKILL; .returncode keeps the exit status.
 """
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +23,19 @@ from .service import DEFAULT_CREDENTIALS
 
 _SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "server.py")
 PYTHON = "/usr/bin/python3"
+_SCRATCH = None
+
+
+def scratch_dir():
+    """One directory per test process for logs, handler files and the like,
+    removed when the process exits (kept when LW_KEEP_TEST_FILES is set, to
+    look at after a failure), so test runs leave nothing behind in /tmp."""
+    global _SCRATCH
+    if _SCRATCH is None:
+        _SCRATCH = tempfile.mkdtemp(prefix="lw-tests-")
+        if not os.environ.get("LW_KEEP_TEST_FILES"):
+            atexit.register(shutil.rmtree, _SCRATCH, True)
+    return _SCRATCH
 
 
 class LocalService:
@@ -58,7 +73,7 @@ class LocalService:
         return argv
 
     def start(self):
-        fd, self.log_path = tempfile.mkstemp(prefix="local-service-", suffix=".log", dir=self.log_dir)
+        fd, self.log_path = tempfile.mkstemp(prefix="local-service-", suffix=".log", dir=self.log_dir or scratch_dir())
         self._log = os.fdopen(fd, "wb")
         self.proc = subprocess.Popen(self._argv(), stdout=subprocess.PIPE, stderr=self._log,
                                      stdin=subprocess.DEVNULL)
