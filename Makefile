@@ -63,7 +63,7 @@ $(BUILD)/luaworker: $(BUILD)/obj/main.o $(BUILD)/obj/embedded_lua.o $(BUILD)/lib
 $(BUILD)/lib/luaworker/core.so: $(RT_OBJS) | $(BUILD)/lib/luaworker
 	$(CC) $(CFLAGS_LW) -shared -o $@ $^ $(shell pkg-config --libs libcurl libcrypto jansson) -lm -lpthread
 
-$(BUILD)/test/%: spec/c/%.c spec/c/t.h $(BUILD)/liblw.a | $(BUILD)/test
+$(BUILD)/test/%: spec/c/%.c $(wildcard spec/c/*.h) $(BUILD)/liblw.a | $(BUILD)/test
 	$(CC) $(CFLAGS_LW) -Ispec/c -o $@ $< $(BUILD)/liblw.a $(LDLIBS_LW)
 
 # Programs the end-to-end tests drive (not suites themselves).

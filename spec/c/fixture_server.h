@@ -1,17 +1,38 @@
 /* fixture_server.h: a scripted HTTP/1.1 server on 127.0.0.1 (random port) in
- * threads of the test itself, with blocking sockets (test fixture only; the
- * pattern of test_http.c). Keep-alive, Content-Length bodies, no chunking.
+ * threads of the test itself, with blocking sockets (test fixture only).
+ * Keep-alive, Content-Length bodies, no chunking. Used by test_http.c and the
+ * test_creds*.c programs.
  *
  * A test installs a handler with fx_set_handler: it runs on a server thread
  * with fx.mu held (so it may touch test state shared with it under that
- * lock) and fills the response; rs->delay makes the server wait (without the
- * lock) before answering, rs->hang closes the connection after the delay
- * without answering. Every request is counted and the last FX_LOG kept for
- * assertions (fx_count, fx_request). fx_stop shuts everything down and joins
+ * lock) and fills the response, which starts as an empty 404:
+ *   status, body, headers  the answer: "HTTP/1.1 <status> X", Content-Length,
+ *                          the extra header lines, the body; the connection
+ *                          stays open for the next request;
+ *   body_len               the body's length if nonzero (it may hold NULs),
+ *                          else strlen(body);
+ *   raw, raw_len           if raw is set, these bytes are sent verbatim instead
+ *                          (status, body and headers are ignored: a broken
+ *                          response, a truncated one, a large one) and the
+ *                          connection is then closed; raw is malloc'd by the
+ *                          handler and the server takes ownership (frees it);
+ *   delay                  seconds the server waits (without the lock) before
+ *                          answering; fx_stop cuts the wait short;
+ *   hang                   after the delay, close without answering.
+ * Bytes starting with 0x16 where a request should begin (a TLS ClientHello)
+ * are answered "HTTP/1.1 400 Bad Request" and the connection is closed, as a
+ * plain HTTP server does; that is not a request (the handler does not see
+ * it, fx_count does not count it).
+ *
+ * Every request is counted and the last FX_LOG kept for assertions (fx_count
+ * and fx_request, both reset by fx_set_handler); fx_accepts counts the
+ * connections accepted since fx_start (never reset), so a test can tell that
+ * a client reused its connections. fx_stop shuts everything down and joins
  * the threads, so valgrind and TSan see a clean exit. */
 #ifndef LW_SPEC_FIXTURE_SERVER_H
 #define LW_SPEC_FIXTURE_SERVER_H
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -31,13 +52,17 @@ struct fx_request {
     char method[16];
     char path[512];
     char headers[4096];     /* raw header lines after the request line */
-    char body[1024];
+    char body[1024];        /* the first sizeof body - 1 bytes of the body, NUL-terminated */
+    size_t body_len;        /* bytes kept in body */
 };
 
 struct fx_response {
     int status;
     char body[4096];
+    size_t body_len;        /* 0: strlen(body) */
     char headers[512];      /* extra "Name: value\r\n" lines */
+    char *raw;              /* sent verbatim, then close; the server frees it */
+    size_t raw_len;
     double delay;           /* seconds before answering */
     bool hang;              /* after the delay, close without answering */
 };
@@ -48,15 +73,16 @@ static struct {
     int fd, port;
     pthread_t acceptor;
     pthread_mutex_t mu;
+    pthread_cond_t wake;    /* broadcast by fx_stop: cuts delays short */
     fx_handler handler;
     void *ud;
     int nreq;
     struct fx_request log[FX_LOG];
     int conns[FX_MAX_CONNS];
     pthread_t threads[FX_MAX_CONNS];
-    int nconns;
+    int nconns;             /* connections accepted since fx_start */
     bool stopping;
-} fx = { .mu = PTHREAD_MUTEX_INITIALIZER };
+} fx = { .mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
 
 static void fx_send_all(int fd, const char *p, size_t n)
 {
@@ -69,17 +95,29 @@ static void fx_send_all(int fd, const char *p, size_t n)
     }
 }
 
-static void fx_sleep(double s)
+/* Wait s seconds, or until fx_stop; false if stopping. */
+static bool fx_sleep(double s)
 {
-    if (s <= 0)
-        return;
-    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-    while (nanosleep(&ts, &ts) != 0)
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (s > 0) {
+        ts.tv_sec += (time_t)s;
+        ts.tv_nsec += (long)((s - (double)(time_t)s) * 1e9);
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+    }
+    pthread_mutex_lock(&fx.mu);
+    while (s > 0 && !fx.stopping && pthread_cond_timedwait(&fx.wake, &fx.mu, &ts) != ETIMEDOUT)
         ;
+    bool go_on = !fx.stopping;
+    pthread_mutex_unlock(&fx.mu);
+    return go_on;
 }
 
 /* Copy the value of header `name` of rq into out; false if absent. */
-static bool fx_header(const struct fx_request *rq, const char *name, char *out, size_t n)
+static inline bool fx_header(const struct fx_request *rq, const char *name, char *out, size_t n)
 {
     size_t nl = strlen(name);
     for (const char *p = rq->headers; *p;) {
@@ -115,6 +153,11 @@ static void *fx_serve_conn(void *arg)
             if (r <= 0)
                 goto out;
             have += (size_t)r;
+            if (buf[0] == 0x16) {       /* a TLS ClientHello: answer as a plain server does */
+                const char *no = "HTTP/1.1 400 Bad Request\r\n\r\n";
+                fx_send_all(fd, no, strlen(no));
+                goto out;
+            }
         }
         buf[have] = 0;
         size_t hlen = (size_t)(end - buf) + 4, clen = 0;
@@ -135,7 +178,8 @@ static void *fx_serve_conn(void *arg)
         char *hs = strstr(buf, "\r\n");
         if (hs && hs < end)
             snprintf(rq.headers, sizeof rq.headers, "%.*s", (int)(end - hs - 2 + 2), hs + 2);
-        snprintf(rq.body, sizeof rq.body, "%.*s", (int)clen, buf + hlen);
+        rq.body_len = clen < sizeof rq.body - 1 ? clen : sizeof rq.body - 1;
+        memcpy(rq.body, buf + hlen, rq.body_len);
         struct fx_response rs;
         memset(&rs, 0, sizeof rs);
         rs.status = 404;
@@ -145,19 +189,26 @@ static void *fx_serve_conn(void *arg)
         if (fx.handler)
             fx.handler(&rq, &rs, fx.ud);
         pthread_mutex_unlock(&fx.mu);
-        fx_sleep(rs.delay);
-        if (rs.hang)
+        if (!fx_sleep(rs.delay) || rs.hang) {
+            free(rs.raw);
             goto out;
+        }
+        if (rs.raw) {
+            fx_send_all(fd, rs.raw, rs.raw_len);
+            free(rs.raw);
+            goto out;
+        }
+        size_t blen = rs.body_len ? rs.body_len : strlen(rs.body);
         char head[1024];
         int n = snprintf(head, sizeof head, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n%s\r\n",
-                         rs.status, strlen(rs.body), rs.headers);
+                         rs.status, blen, rs.headers);
         fx_send_all(fd, head, (size_t)n);
-        fx_send_all(fd, rs.body, strlen(rs.body));
+        fx_send_all(fd, rs.body, blen);
         memmove(buf, buf + hlen + clen, have - hlen - clen);
         have -= hlen + clen;
     }
 out:
-    shutdown(fd, SHUT_RDWR);
+    shutdown(fd, SHUT_RDWR);            /* fx_stop closes it, after the join */
     return NULL;
 }
 
@@ -165,8 +216,11 @@ static void *fx_accept_loop(void *arg)
 {
     for (;;) {
         int c = accept(fx.fd, NULL, NULL);
-        if (c < 0)
-            return NULL;
+        if (c < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            return NULL;                /* fx_stop shut the socket down */
+        }
         pthread_mutex_lock(&fx.mu);
         if (fx.stopping || fx.nconns == FX_MAX_CONNS) {
             pthread_mutex_unlock(&fx.mu);
@@ -180,7 +234,7 @@ static void *fx_accept_loop(void *arg)
     }
 }
 
-static void fx_start(void)
+static inline void fx_start(void)
 {
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t al = sizeof a;
@@ -196,10 +250,13 @@ static void fx_start(void)
     pthread_create(&fx.acceptor, NULL, fx_accept_loop, NULL);
 }
 
-static void fx_stop(void)
+/* Stop accepting, cut delays short, close every connection and join every
+ * thread of the server. */
+static inline void fx_stop(void)
 {
     pthread_mutex_lock(&fx.mu);
     fx.stopping = true;
+    pthread_cond_broadcast(&fx.wake);
     pthread_mutex_unlock(&fx.mu);
     shutdown(fx.fd, SHUT_RDWR);
     pthread_join(fx.acceptor, NULL);
@@ -216,7 +273,7 @@ static void fx_stop(void)
 }
 
 /* Install a handler and reset the request log. */
-static void fx_set_handler(fx_handler h, void *ud)
+static inline void fx_set_handler(fx_handler h, void *ud)
 {
     pthread_mutex_lock(&fx.mu);
     fx.handler = h;
@@ -225,7 +282,7 @@ static void fx_set_handler(fx_handler h, void *ud)
     pthread_mutex_unlock(&fx.mu);
 }
 
-static int fx_count(void)
+static inline int fx_count(void)
 {
     pthread_mutex_lock(&fx.mu);
     int n = fx.nreq;
@@ -233,8 +290,17 @@ static int fx_count(void)
     return n;
 }
 
+/* Connections accepted since fx_start. */
+static inline int fx_accepts(void)
+{
+    pthread_mutex_lock(&fx.mu);
+    int n = fx.nconns;
+    pthread_mutex_unlock(&fx.mu);
+    return n;
+}
+
 /* A copy of request i (0 = first since fx_set_handler; within the last FX_LOG). */
-static struct fx_request fx_request(int i)
+static inline struct fx_request fx_request(int i)
 {
     pthread_mutex_lock(&fx.mu);
     struct fx_request r = fx.log[i % FX_LOG];

@@ -1,133 +1,52 @@
-/* Unit tests for runtime/http.c against a scripted HTTP server running in a
- * thread of this test (blocking sockets; test fixture only). The path picks
- * the behaviour: /ok, /echo, /big, /hang, /close, /nostatus, /count. */
+/* Unit tests for runtime/http.c against fixture_server.h, a scripted HTTP
+ * server running in threads of this test. The path picks the behaviour:
+ * /ok, /echo, /big, /hang, /close, /nostatus, anything else (/count) answers
+ * the number of connections accepted so far. */
 #include "t.h"
 #include "http.h"
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "fixture_server.h"
 
-static int srv_fd, srv_port;
-static volatile int accepts;
-
-static void send_all(int fd, const char *p, size_t n)
+/* strdup for fx_response.raw: sent verbatim, then the connection closes */
+static void raw(struct fx_response *rs, const char *bytes)
 {
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return;
-        p += w;
-        n -= (size_t)w;
-    }
+    rs->raw = strdup(bytes);
+    rs->raw_len = strlen(bytes);
 }
 
-static void *serve_conn(void *arg)
+static void handler(const struct fx_request *rq, struct fx_response *rs, void *ud)
 {
-    int fd = (int)(intptr_t)arg;
-    char buf[65536];
-    size_t have = 0;
-    for (;;) {
-        char *end;
-        while (!(end = memmem(buf, have, "\r\n\r\n", 4))) {
-            ssize_t r = recv(fd, buf + have, sizeof buf - have - 1, 0);
-            if (r <= 0)
-                goto out;
-            have += (size_t)r;
-            if (buf[0] == 0x16) {       /* a TLS ClientHello: answer as a plain server does */
-                send_all(fd, "HTTP/1.1 400 Bad Request\r\n\r\n", 28);
-                goto out;
-            }
+    rs->status = 200;
+    if (strcmp(rq->path, "/ok") == 0) {
+        snprintf(rs->headers, sizeof rs->headers,
+                 "Content-Type: application/json\r\nX-Test-Header:  padded value  \r\n");
+        snprintf(rs->body, sizeof rs->body, "{\"hello\":\"world\"}");
+    } else if (strcmp(rq->path, "/echo") == 0) {
+        char val[64];
+        fx_header(rq, "X-Echo", val, sizeof val);
+        rs->status = 201;
+        snprintf(rs->headers, sizeof rs->headers, "X-Echo: %s\r\n", val);
+        memcpy(rs->body, rq->body, rq->body_len);       /* it may hold NULs */
+        rs->body_len = rq->body_len;
+    } else if (strcmp(rq->path, "/big") == 0) {        /* a 1 MiB body of zeros */
+        size_t big = 1 << 20;
+        char head[128];
+        int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", big);
+        rs->raw = calloc(1, (size_t)n + big);
+        if (rs->raw) {
+            memcpy(rs->raw, head, (size_t)n);
+            rs->raw_len = (size_t)n + big;
         }
-        buf[have] = 0;
-        size_t hlen = (size_t)(end - buf) + 4, clen = 0;
-        char *cl = strcasestr(buf, "content-length:");
-        if (cl && cl < end)
-            clen = strtoul(cl + 15, NULL, 10);
-        while (have < hlen + clen) {
-            ssize_t r = recv(fd, buf + have, sizeof buf - have - 1, 0);
-            if (r <= 0)
-                goto out;
-            have += (size_t)r;
-        }
-        char path[64] = "";
-        sscanf(buf, "%*s %63s", path);
-        char resp[512];
-        if (strcmp(path, "/ok") == 0) {
-            const char *b = "{\"hello\":\"world\"}";
-            int n = snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                             "X-Test-Header:  padded value  \r\nContent-Length: %zu\r\n\r\n%s", strlen(b), b);
-            send_all(fd, resp, (size_t)n);
-        } else if (strcmp(path, "/echo") == 0) {
-            char *xt = strcasestr(buf, "x-echo:");
-            char val[64] = "";
-            if (xt && xt < end)
-                sscanf(xt + 7, " %63[^\r]", val);
-            int n = snprintf(resp, sizeof resp, "HTTP/1.1 201 Created\r\nX-Echo: %s\r\nContent-Length: %zu\r\n\r\n",
-                             val, clen);
-            send_all(fd, resp, (size_t)n);
-            send_all(fd, buf + hlen, clen);
-        } else if (strcmp(path, "/big") == 0) {
-            size_t big = 1 << 20;
-            int n = snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", big);
-            send_all(fd, resp, (size_t)n);
-            char *blob = calloc(1, big);
-            send_all(fd, blob, big);
-            free(blob);
-        } else if (strcmp(path, "/hang") == 0) {
-            sleep(3);
-            goto out;
-        } else if (strcmp(path, "/nostatus") == 0) {
-            /* what libcurl takes for a header line: a response without a status */
-            const char *bad = "HTTP/200 OK\r\nConnection: close\r\n\r\n{\"a\":1}";
-            send_all(fd, bad, strlen(bad));
-            goto out;
-        } else if (strcmp(path, "/close") == 0) {
-            const char *part = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"par";
-            send_all(fd, part, strlen(part));
-            goto out;
-        } else {
-            int n = snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%d",
-                             accepts >= 10 ? 2 : 1, accepts);
-            send_all(fd, resp, (size_t)n);
-        }
-        memmove(buf, buf + hlen + clen, have - hlen - clen);
-        have -= hlen + clen;
+    } else if (strcmp(rq->path, "/hang") == 0) {
+        rs->delay = 3;
+        rs->hang = true;
+    } else if (strcmp(rq->path, "/nostatus") == 0) {
+        /* what libcurl takes for a header line: a response without a status */
+        raw(rs, "HTTP/200 OK\r\nConnection: close\r\n\r\n{\"a\":1}");
+    } else if (strcmp(rq->path, "/close") == 0) {
+        raw(rs, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"par");
+    } else {
+        snprintf(rs->body, sizeof rs->body, "%d", fx.nconns);       /* fx.mu is held */
     }
-out:
-    close(fd);
-    return NULL;
-}
-
-static void *server(void *arg)
-{
-    for (;;) {
-        int c = accept(srv_fd, NULL, NULL);
-        if (c < 0)
-            return NULL;
-        __atomic_add_fetch(&accepts, 1, __ATOMIC_SEQ_CST);
-        pthread_t t;
-        pthread_create(&t, NULL, serve_conn, (void *)(intptr_t)c);
-        pthread_detach(t);
-    }
-}
-
-static void start_server(void)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t al = sizeof a;
-    srv_fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(srv_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    bind(srv_fd, (struct sockaddr *)&a, sizeof a);
-    listen(srv_fd, 512);
-    getsockname(srv_fd, (struct sockaddr *)&a, &al);
-    srv_port = ntohs(a.sin_port);
-    pthread_t t;
-    pthread_create(&t, NULL, server, NULL);
-    pthread_detach(t);
 }
 
 /* ---- client side ---- */
@@ -163,7 +82,7 @@ static struct lw_http *http;
 
 static void url(char *out, size_t n, const char *path)
 {
-    snprintf(out, n, "http://127.0.0.1:%d%s", srv_port, path);
+    snprintf(out, n, "http://127.0.0.1:%d%s", fx.port, path);
 }
 
 static void run_until(int *flag, int want, double secs)
@@ -272,7 +191,7 @@ static void test_connection_refused(void)
 static void test_tls_to_plain_server_fails(void)
 {
     char u[64];
-    snprintf(u, sizeof u, "https://127.0.0.1:%d/ok", srv_port);
+    snprintf(u, sizeof u, "https://127.0.0.1:%d/ok", fx.port);
     struct lw_http_opts o = { .method = "GET", .url = u, .timeout = 5 };
     struct result r = { 0 };
     struct lw_error err;
@@ -309,13 +228,13 @@ static void test_many_concurrent_and_reuse(void)
     for (int i = 0; i < N; i++)
         CHECK_INT(rs[i].status, 200);
     /* sequential requests now reuse the open connections: no new accepts */
-    int before = accepts;
+    int before = fx_accepts();
     for (int i = 0; i < 5; i++) {
         struct result r;
         get("/count", &o, &r);
         CHECK_INT(r.status, 200);
     }
-    CHECK_INT(accepts, before);
+    CHECK_INT(fx_accepts(), before);
 }
 
 static void test_cancel_in_flight(void)
@@ -339,7 +258,8 @@ static void test_cancel_in_flight(void)
 
 int main(void)
 {
-    start_server();
+    fx_start();
+    fx_set_handler(handler, NULL);
     loop = lw_loop_new();
     struct lw_error err;
     http = lw_http_new(loop, &err);
@@ -355,5 +275,6 @@ int main(void)
     RUN(test_cancel_in_flight);
     lw_http_free(http);
     lw_loop_free(loop);
+    fx_stop();
     return T_DONE();
 }
