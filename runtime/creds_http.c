@@ -311,6 +311,24 @@ static void imds_again(struct imds *m)
         imds_end(m, LW_STEP_FAIL);
 }
 
+/* After a failed role or credentials request: a 401 on a cached session
+ * token (gone stale) fetches a new token once, else the same request is
+ * tried again while attempts last. False when it is time to give up. */
+static bool imds_retry(struct imds *m, int status)
+{
+    if (status == 401 && m->cached && !m->refetched) {
+        m->refetched = true;
+        drop_cached_token(m);
+        imds_next(m, IMDS_TOKEN);
+        return true;
+    }
+    if (++m->attempt < m->attempts) {
+        imds_again(m);
+        return true;
+    }
+    return false;
+}
+
 static void on_token(struct imds *m, const struct lw_http_response *res)
 {
     struct lw_creds *c = m->f->c;
@@ -364,17 +382,8 @@ static void on_role(struct imds *m, const struct lw_http_response *res)
     } else {
         describe(why, sizeof why, res);
     }
-    if (res->status == 401 && m->cached && !m->refetched) {
-        m->refetched = true;        /* the cached session token went stale */
-        drop_cached_token(m);
-        imds_next(m, IMDS_TOKEN);
-        return;
-    }
-    if (++m->attempt < m->attempts) {
-        imds_again(m);
-        return;
-    }
-    imds_give_up(m, "role listing", why);
+    if (!imds_retry(m, res->status))
+        imds_give_up(m, "role listing", why);
 }
 
 static void on_creds(struct imds *m, const struct lw_http_response *res)
@@ -401,16 +410,8 @@ static void on_creds(struct imds *m, const struct lw_http_response *res)
     } else {
         describe(why, sizeof why, res);
     }
-    if (res->status == 401 && m->cached && !m->refetched) {
-        m->refetched = true;
-        drop_cached_token(m);
-        imds_next(m, IMDS_TOKEN);
+    if (imds_retry(m, res->status))
         return;
-    }
-    if (++m->attempt < m->attempts) {
-        imds_again(m);
-        return;
-    }
     char role[300];
     snprintf(role, sizeof role, "credentials of role \"%s\"", m->role);
     imds_give_up(m, role, why);
