@@ -134,8 +134,6 @@ $(BUILD)/bench/responder: bench/responder.c | $(BUILD)/bench
 $(BUILD)/bench/%: bench/%.c $(BUILD)/liblw.a | $(BUILD)/bench
 	$(CC) $(CFLAGS_LW) -o $@ $< $(BUILD)/liblw.a $(LDLIBS_LW)
 
-$(BUILD)/bench/sigv4_bench: bench/sigv4_bench.c $(BUILD)/liblw.a | $(BUILD)/bench
-
 .PHONY: bench-tools
 bench-tools: $(BENCH_BIN)
 
