@@ -7,8 +7,8 @@ spec.e2e.test_swf.SwfTest.test_results_errors_and_limits; -x leaves out the
 tests under that id)
 
 For the subsets that `make check-asan` and `make check-valgrind` run; an id
-that does not resolve is an error, and skips count as failures, as in
-spec/tools/pyrun.py.
+that does not resolve is an error, and skips count as failures (the
+counting of spec/tools/pyrun.py).
 """
 import os
 import sys
@@ -16,6 +16,7 @@ import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from spec.tools import pyrun  # noqa: E402
 
 
 def flatten(suite):
@@ -36,13 +37,7 @@ def main(args):
             ids.append(a)
     tests = [t for t in flatten(unittest.defaultTestLoader.loadTestsFromNames(ids))
              if not any(t.id() == s or t.id().startswith(s + ".") for s in skip)]
-    suite = unittest.TestSuite(tests)
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    bad = len(result.failures) + len(result.errors) + len(result.skipped) \
-        + len(result.unexpectedSuccesses)
-    passed = result.testsRun - bad
-    print(f"{passed} passed, {bad} failed", flush=True)
-    return 1 if bad or result.testsRun == 0 else 0
+    return pyrun.run(unittest.TestSuite(tests))
 
 
 if __name__ == "__main__":

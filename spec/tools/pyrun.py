@@ -14,17 +14,20 @@ root = os.path.dirname(os.path.dirname(here))
 sys.path.insert(0, root)
 
 
-def main():
-    start = sys.argv[1]
-    pattern = sys.argv[2] if len(sys.argv) > 2 else "test_*.py"
-    suite = unittest.defaultTestLoader.discover(start, pattern=pattern, top_level_dir=root)
+def run(suite):
+    """Run suite, print "N passed, N failed" (skips count as failures) and
+    return the exit status: non-zero if anything failed or nothing ran."""
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     bad = len(result.failures) + len(result.errors) + len(result.skipped) \
         + len(result.unexpectedSuccesses)
-    passed = result.testsRun - len(result.failures) - len(result.errors) \
-        - len(result.skipped) - len(result.unexpectedSuccesses)
-    print(f"{passed} passed, {bad} failed", flush=True)
+    print(f"{result.testsRun - bad} passed, {bad} failed", flush=True)
     return 1 if bad or result.testsRun == 0 else 0
+
+
+def main():
+    start = sys.argv[1]
+    pattern = sys.argv[2] if len(sys.argv) > 2 else "test_*.py"
+    return run(unittest.defaultTestLoader.discover(start, pattern=pattern, top_level_dir=root))
 
 
 if __name__ == "__main__":
