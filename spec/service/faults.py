@@ -80,10 +80,6 @@ class Decision:
         self.delay_before = self.delay_after = 0.0
         self.rule = None
 
-    @property
-    def kind(self):
-        return self.rule.kind if self.rule else None
-
     def label(self):
         parts = []
         if self.delay_before or self.delay_after:

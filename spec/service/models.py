@@ -15,7 +15,6 @@ _FILES = {
 class ServiceModel:
     def __init__(self, key, data):
         self.key = key                      # "swf" | "sfn"
-        self.data = data
         meta = data["metadata"]
         self.target_prefix = meta["targetPrefix"]
         self.signing_name = meta.get("signingName", meta["endpointPrefix"])

@@ -19,7 +19,6 @@ Verify() never raises for a bad request: it returns a Verdict (ok, code,
 message, label) so the request log can record why a request was refused.
 """
 import calendar
-import datetime
 import hmac
 import threading
 import time
@@ -212,7 +211,3 @@ class SigChecker:
         creq = signer.canonical_request(req)
         sts = signer.string_to_sign(req, creq)
         return signer.signature(sts, req), creq, sts
-
-
-def amz_now(offset=0.0):
-    return datetime.datetime.utcfromtimestamp(time.time() + offset).strftime(AMZ_FMT)

@@ -24,10 +24,10 @@ from . import tasks as T
 from .errors import ApiError, sfn_invalid_token, sfn_task_timed_out, swf_unknown_resource
 
 class Waiter:
-    __slots__ = ("identity", "key", "event", "attempt", "done", "alive")
+    __slots__ = ("identity", "event", "attempt", "done", "alive")
 
-    def __init__(self, identity, key, alive):
-        self.identity, self.key, self.alive = identity, key, alive
+    def __init__(self, identity, alive):
+        self.identity, self.alive = identity, alive
         self.event = threading.Event()
         self.attempt = None
         self.done = False
@@ -176,9 +176,8 @@ class State:
         with self.lock:
             self._ids += 1
             task_id = f"{service}-{self._ids}"
+            spec["activity_id"] = spec.get("activity_id") or f"activity-{self._ids}"
             if service == "swf":
-                spec.setdefault("activity_id", None)
-                spec["activity_id"] = spec["activity_id"] or f"activity-{self._ids}"
                 spec["workflow_id"] = spec.get("workflow_id") or f"workflow-{self._ids}"
                 spec["run_id"] = spec.get("run_id") or (
                     "22" + base64.b64encode(os.urandom(32)).decode()[:42])
@@ -187,7 +186,6 @@ class State:
                 parts = arn.split(":")
                 region = parts[3] if len(parts) > 3 and parts[3] else self.config["region"]
                 account = parts[4] if len(parts) > 4 and parts[4] else "123456789012"
-                spec["activity_id"] = spec.get("activity_id") or f"activity-{self._ids}"
                 spec["execution_arn"] = (f"arn:aws:states:{region}:{account}:execution:"
                                          f"local-machine:{uuid.uuid4()}")
             task = T.Task(task_id, service, spec)
@@ -257,7 +255,7 @@ class State:
                 return att
             if limit_error is not None and len(q.waiters) >= self.config["max_pollers"]:
                 raise limit_error
-            w = Waiter(identity, key, alive)
+            w = Waiter(identity, alive)
             self._park(q, w)
             gen = self.generation
         deadline = time.monotonic() + hold
