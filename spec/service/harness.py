@@ -19,7 +19,7 @@ import tempfile
 import time
 
 from .client import ServiceClient
-from .service import DEFAULT_CREDENTIALS
+from .service import DEFAULT_CREDENTIALS, DEFAULTS
 
 _SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "server.py")
 PYTHON = "/usr/bin/python3"
@@ -55,7 +55,7 @@ class LocalService:
         else:
             self.access_key, self.secret_key = DEFAULT_CREDENTIALS
             self.session_token = None
-        self.region = server_opts.get("region", "us-east-1")
+        self.region = server_opts.get("region", DEFAULTS["region"])
 
     def _argv(self):
         argv = [PYTHON, _SERVER, "--port", str(self.opts.get("port", 0))]

@@ -32,7 +32,7 @@ if __package__ in (None, ""):
 from spec.service.api import Api, Reply, error_reply, json_reply  # noqa: E402
 from spec.service.control import Control  # noqa: E402
 from spec.service.errors import ApiError  # noqa: E402
-from spec.service.service import DEFAULT_CREDENTIALS, Service  # noqa: E402
+from spec.service.service import DEFAULT_CREDENTIALS, DEFAULTS, Service  # noqa: E402
 from spec.service.state import socket_alive  # noqa: E402
 
 MAX_BODY = 16 << 20
@@ -164,11 +164,11 @@ def parse_args(argv):
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--port-file")
-    p.add_argument("--poll-hold", type=float, default=60.0)
-    p.add_argument("--region", default="us-east-1")
+    p.add_argument("--poll-hold", type=float, default=DEFAULTS["poll_hold"])
+    p.add_argument("--region", default=DEFAULTS["region"])
     p.add_argument("--credentials", action="append", default=[],
                    help="AKID:SECRET[:TOKEN], repeatable (default: %s:%s)" % DEFAULT_CREDENTIALS)
-    p.add_argument("--clock-skew", type=float, default=300.0)
+    p.add_argument("--clock-skew", type=float, default=DEFAULTS["clock_skew"])
     p.add_argument("--detect-disconnect", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no per-request lines on stderr")
     args = p.parse_args(argv)

@@ -73,9 +73,8 @@ class Service:
                 new[k] = _number(v, k, lo=float("-inf"))
             elif k in ("token_length", "swf_token_length", "sfn_token_length"):
                 n = int(_number(v, k, lo=1))
-                limit = 1024 if k == "swf_token_length" else 2048
-                if k == "token_length":
-                    limit = 1024        # must fit both services
+                # SWF takes 1024 characters, Step Functions 2048; token_length must fit both.
+                limit = 2048 if k == "sfn_token_length" else 1024
                 if n > limit:
                     raise ValueError(f"{k} must be <= {limit}")
                 new[k] = n
