@@ -35,7 +35,6 @@ struct lw_aws {
     struct lw_sigv4_cache *sigcache;
     double quota;
     double clock_offset;            /* seconds added to time(NULL) when signing */
-    size_t inflight;
     struct lw_aws_call *calls;
     size_t running;                 /* attempts holding a slot (MAX_RUNNING) */
     struct lw_aws_call *wait_head, *wait_tail;  /* waiting for a slot, FIFO */
@@ -157,7 +156,6 @@ static void call_free(struct lw_aws_call *c)
         a->calls = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    a->inflight--;
     lw_timer_stop(a->loop, &c->timer);
     if (c->req)
         lw_http_cancel(c->req);
@@ -180,9 +178,6 @@ void lw_aws_free(struct lw_aws *a)
     free(a->target_prefix);
     free(a);
 }
-
-size_t lw_aws_inflight(const struct lw_aws *a) { return a->inflight; }
-double lw_aws_quota(const struct lw_aws *a) { return a->quota; }
 
 /* ---- completion ---- */
 
@@ -284,7 +279,7 @@ static void on_http(void *ud, const struct lw_http_response *res)
     }
     lw_awserr_decode(res->status, lw_http_header_get(res, "x-amzn-ErrorType"), rid, res->body,
                      res->body_len, &err);
-    if (lw_awserr_is_expired_token(&err) && !c->token_retried && a->creds) {
+    if (lw_awserr_is_expired_token(&err) && !c->token_retried) {
         c->token_retried = true;
         lw_creds_invalidate(a->creds);
         c->max_attempts++;              /* this retry is on us, not the service */
@@ -435,7 +430,6 @@ struct lw_aws_call *lw_aws_call(struct lw_aws *a, const char *op, const char *bo
     if (a->calls)
         a->calls->prev = c;
     a->calls = c;
-    a->inflight++;
     /* Start on the next loop turn, so the callback never runs inside this
      * call (a credentials failure would otherwise report at once). */
     lw_timer_start(a->loop, &c->timer, 0);

@@ -75,7 +75,4 @@ struct lw_aws_call *lw_aws_call(struct lw_aws *a, const char *op, const char *bo
                                 struct lw_error *err);
 /* Abort a call; its callback is not called. */
 void lw_aws_call_cancel(struct lw_aws_call *c);
-size_t lw_aws_inflight(const struct lw_aws *a);
-/* Retry tokens left (for tests and stats). */
-double lw_aws_quota(const struct lw_aws *a);
 #endif

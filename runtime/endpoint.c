@@ -368,7 +368,7 @@ int lw_endpoint_resolve(enum lw_aws_service svc, const char *explicit_url, const
     /* The rule sets (endpoint-rule-set-1.json of swf and stepfunctions). */
     const struct partition *p = partition_of(region);
     bool gov = strcmp(p->name, "aws-us-gov") == 0;
-    bool fips_name = fips, dual_dns = dual;
+    bool fips_name = fips;
     if (fips && dual && !(p->fips && p->dualstack))
         return lw_error_set(err, LW_ERR_CLIENT, false, "InvalidConfiguration",
                             "FIPS and DualStack are enabled, but this partition does not "
@@ -384,7 +384,7 @@ int lw_endpoint_resolve(enum lw_aws_service svc, const char *explicit_url, const
     if (!fips && dual && gov)
         fips_name = true;                   /* GovCloud dual-stack: the -fips name */
     int n = snprintf(out->host, sizeof out->host, "%s%s.%s.%s", name, fips_name ? "-fips" : "",
-                     region, dual_dns ? p->dualstack_dns : p->dns);
+                     region, dual ? p->dualstack_dns : p->dns);
     if (n < 0 || (size_t)n >= sizeof out->host)
         return lw_error_set(err, LW_ERR_CLIENT, false, "InvalidEndpoint", "host name too long");
     out->tls = true;

@@ -11,7 +11,6 @@
 struct watch {
     lw_fd_cb cb;
     void *ud;
-    unsigned events;
     bool active;
 };
 
@@ -234,7 +233,6 @@ int lw_loop_watch(struct lw_loop *loop, int fd, unsigned events, lw_fd_cb cb, vo
     w->active = true;
     w->cb = cb;
     w->ud = ud;
-    w->events = events;
     return 0;
 }
 

@@ -1,7 +1,5 @@
 /* sfn.c: AWS Step Functions' activity API (../shared/aws/API.md §11, §13). */
 #include "svcaws.h"
-#include "log.h"
-#include <stdlib.h>
 #include <string.h>
 
 /* workerName is a Name: 1-80 characters, none of white space, brackets,

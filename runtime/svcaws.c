@@ -99,7 +99,7 @@ static struct lw_svc_op *op_poll(struct lw_service *b, lw_poll_cb cb, void *ud, 
 {
     struct lw_svcaws *s = (struct lw_svcaws *)b;
     /* One attempt: the worker's poll loop backs off and polls again itself. */
-    return start(s, OP_POLL, s->p->poll_op, s->p->poll_body(s), s->poll_timeout, 1, (void *)cb, ud, err);
+    return start(s, OP_POLL, s->p->poll_op, s->p->poll_body(s), POLL_TIMEOUT, 1, (void *)cb, ud, err);
 }
 
 static struct lw_svc_op *op_heartbeat(struct lw_service *b, const struct lw_task_info *t,
@@ -154,7 +154,6 @@ struct lw_service *lw_svcaws_new(const struct lw_svcaws_profile *p, struct lw_aw
     s->base.limits = *p->limits;
     s->p = p;
     s->aws = aws;
-    s->poll_timeout = POLL_TIMEOUT;
     s->domain = domain ? strdup(domain) : NULL;
     s->task_list = task_list ? strdup(task_list) : NULL;
     s->activity_arn = activity_arn ? strdup(activity_arn) : NULL;

@@ -39,7 +39,6 @@ struct lw_svcaws {
     char *domain, *task_list;           /* SWF */
     char *activity_arn;                 /* Step Functions */
     char *identity;                     /* SWF identity / SFN workerName */
-    double poll_timeout;
 };
 
 extern const struct lw_svcaws_profile lw_swf_profile, lw_sfn_profile;

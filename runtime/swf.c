@@ -1,8 +1,6 @@
 /* swf.c: Amazon SWF's activity API (../shared/aws/API.md §7). */
 #include "svcaws.h"
-#include "log.h"
 #include "text.h"
-#include <stdlib.h>
 #include <string.h>
 
 static json_t *str_limited(const char *s, size_t max_units)
