@@ -204,12 +204,8 @@ void lw_http_free(struct lw_http *h)
 {
     if (!h)
         return;
-    while (h->active) {
-        struct lw_http_req *r = h->active;
-        unlink_active(r);
-        curl_multi_remove_handle(h->multi, r->easy);
-        req_free(r);
-    }
+    while (h->active)
+        lw_http_cancel(h->active);
     while (h->done_head) {
         struct lw_http_req *r = h->done_head;
         h->done_head = r->next;
@@ -358,7 +354,6 @@ static void transport_error(struct lw_http_req *r, CURLcode rc, struct lw_error 
 {
     const char *code = "NetworkError";
     bool retry = true;
-    enum lw_error_kind kind = LW_ERR_TRANSPORT;
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT: {
         /* Pre-transfer time is set once the request could be sent, on a new
@@ -402,7 +397,7 @@ static void transport_error(struct lw_http_req *r, CURLcode rc, struct lw_error 
     default:
         break;
     }
-    lw_error_set(e, kind, retry, code, "%s%s%s", curl_easy_strerror(rc),
+    lw_error_set(e, LW_ERR_TRANSPORT, retry, code, "%s%s%s", curl_easy_strerror(rc),
                  r->errbuf[0] ? ": " : "", r->errbuf);
 }
 
