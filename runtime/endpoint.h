@@ -1,10 +1,10 @@
 /* endpoint.h: AWS region and service endpoint resolution for SWF and Step
  * Functions.
  *
- * Pure functions: the environment and the parsed config file are passed
- * in (lw_endpoint_env_get fills the environment from getenv for callers),
- * so results depend on nothing else. No allocation; results live in
- * fixed-size fields of the caller's structs.
+ * The resolvers are pure functions: the environment and the parsed config
+ * file are passed in (lw_endpoint_env_get and lw_endpoint_load_config read
+ * them for callers), so results depend on nothing else. They allocate
+ * nothing; results live in fixed-size fields of the caller's structs.
  *
  * Region, first set and non-empty wins:
  *   explicit (--region), AWS_REGION, AWS_DEFAULT_REGION, the profile's
