@@ -88,7 +88,7 @@ end
 local function convert(name, kind, v, from)
   if kind == "string" or kind == "flag" then return v end
   local n = tonumber(v)
-  if not n or n ~= n or n < 0 or (kind == "int" and math.type(n) ~= "integer" and n ~= math.floor(n)) then
+  if not n or n ~= n or n < 0 or (kind == "int" and n ~= math.floor(n)) then
     usage_error("%s %s must be a %s >= 0, not %q", from, name, kind == "int" and "whole number" or "number",
       tostring(v))
   end
@@ -183,9 +183,8 @@ local function run(args)
     if opts[opt] ~= nil then wopts[key] = opts[opt] end
   end
   if opts["memory-limit"] then wopts.memory_limit = opts["memory-limit"] * 1024 * 1024 end
-  if opts["log-format"] == nil and h.settings.log_format then opts["log-format"] = h.settings.log_format end
-  if opts["log-level"] == nil and h.settings.log_level then opts["log-level"] = h.settings.log_level end
-  wopts.log_format, wopts.log_level = nil, nil
+  opts["log-format"] = opts["log-format"] or h.settings.log_format
+  opts["log-level"] = opts["log-level"] or h.settings.log_level
   configure_logging(opts)
   local svc = wopts.service
   if svc == nil then usage_error("which service? use --service swf or --service sfn") end
@@ -194,13 +193,13 @@ local function run(args)
     usage_error("SWF needs --domain and --task-list")
   end
   if svc == "sfn" and not wopts.activity_arn then usage_error("Step Functions needs --activity-arn") end
+  local threads = opts.threads or 1
+  if threads < 1 or threads > 256 then usage_error("--threads must be between 1 and 256") end
   local ok, w = pcall(lw.worker, wopts)
   if not ok then
     io.stderr:write("luaworker: cannot start: ", tostring(w), "\n")
     return w and type(w) == "table" and w.code == "CredentialsConfigError" and 2 or 1
   end
-  local threads = opts.threads or 1
-  if threads < 1 or threads > 256 then usage_error("--threads must be between 1 and 256") end
   local group
   if threads > 1 and core.thread_index() == 0 then
     group = core.threads_start(threads - 1, args)    -- each runs this same main with its own state
@@ -307,12 +306,9 @@ function M.main(args)
     elseif cmd == "--version" or cmd == "version" then
       io.stdout:write("luaworker ", lw.VERSION, " (", _VERSION, ")\n")
       return 0
-    elseif cmd == "run" then
+    elseif cmd == "run" or cmd == "invoke" then
       for i = 2, #args do if args[i] == "--help" then io.stdout:write(USAGE) return 0 end end
-      return run(args)
-    elseif cmd == "invoke" then
-      for i = 2, #args do if args[i] == "--help" then io.stdout:write(USAGE) return 0 end end
-      return invoke(args)
+      return (cmd == "run" and run or invoke)(args)
     end
     usage_error("unknown command %q (see luaworker --help)", cmd)
   end)
