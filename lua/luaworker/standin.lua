@@ -94,9 +94,8 @@ function M.service(script, clock)
 end
 
 local function only_name(spec)
-  local h = lw.handlers(spec)
-  if #h.names == 1 then return h.names[1] end
-  return nil, h
+  local names = lw.handlers(spec).names
+  if #names == 1 then return names[1] end
 end
 
 --- Run one task to its end; returns the record (see above).
