@@ -26,7 +26,7 @@
  */
 #include "json.h"
 #include "lbind.h"
-#include "buf.h"
+#include "text.h"
 #include <assert.h>
 #include <limits.h>
 #include <math.h>
@@ -241,57 +241,19 @@ __attribute__((noinline)) static void path_index(struct enc *e, lua_Integer i)
     path_prepend(e, seg, (size_t)m);
 }
 
-/* Offset of the first byte that does not start a valid UTF-8 sequence
- * (overlong forms, surrogates and code points above U+10FFFF are invalid),
- * or n when s is valid. */
-static size_t utf8_check(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF)
-            len = 2, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF)
-            len = 3, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4)
-            len = 4, cp = c & 0x07;
-        else
-            return i;
-        if (n - i < len)
-            return i;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))
-            || (cp >= 0xD800 && cp <= 0xDFFF))
-            return i;
-        i += len;
-    }
-    return n;
-}
-
 /* Push a copy of s with each byte that does not start a valid sequence
  * replaced by U+FFFD. Built in Lua memory. [-0, +1, m] */
 static void push_utf8_replaced(lua_State *L, const char *s, size_t n)
 {
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    const unsigned char *p = (const unsigned char *)s;
     while (n) {
-        size_t ok = utf8_check(p, n);
-        luaL_addlstring(&b, (const char *)p, ok);
+        size_t ok = lw_utf8_first_invalid(s, n);
+        luaL_addlstring(&b, s, ok);
         if (ok == n)
             break;
         luaL_addstring(&b, "\xEF\xBF\xBD");
-        p += ok + 1;
+        s += ok + 1;
         n -= ok + 1;
     }
     luaL_pushresult(&b);
@@ -304,7 +266,7 @@ __attribute__((noinline))
 static const char *utf8_ok(struct enc *e, lua_State *L, const char *s, size_t *n,
                            const char *what, int *pushed)
 {
-    size_t bad = utf8_check((const unsigned char *)s, *n);
+    size_t bad = lw_utf8_first_invalid(s, *n);
     *pushed = 0;
     if (bad == *n)
         return s;

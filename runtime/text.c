@@ -36,7 +36,7 @@ static size_t seq_len(const unsigned char *s, size_t avail)
     return n;
 }
 
-bool lw_utf8_valid(const char *s, size_t len)
+size_t lw_utf8_first_invalid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -47,10 +47,15 @@ bool lw_utf8_valid(const char *s, size_t len)
         }
         size_t n = seq_len(p + i, len - i);
         if (!n)
-            return false;
+            return i;
         i += n;
     }
-    return true;
+    return len;
+}
+
+bool lw_utf8_valid(const char *s, size_t len)
+{
+    return lw_utf8_first_invalid(s, len) == len;
 }
 
 /* The bytes of the character at p (an invalid byte counts as one). */

@@ -10,6 +10,10 @@
 #include <stddef.h>
 
 bool lw_utf8_valid(const char *s, size_t len);
+/* Offset of the first byte that does not start a valid UTF-8 sequence
+ * (overlong forms, surrogates and code points above U+10FFFF are invalid),
+ * or len when s is valid. */
+size_t lw_utf8_first_invalid(const char *s, size_t len);
 /* Length in UTF-16 code units of valid UTF-8 text (invalid bytes count 1). */
 size_t lw_utf16_units(const char *s, size_t len);
 /* Bytes of the longest prefix of s that is at most max_units UTF-16 units
