@@ -2,11 +2,12 @@
  * jansson, never by hand). */
 #include "log.h"
 #include "buf.h"
+#include "hash.h"
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -56,17 +57,18 @@ static void timestamp(char out[32])
     snprintf(out + n, 32 - n, ".%03dZ", (int)(tv.tv_usec / 1000));
 }
 
+/* A JSON string of s; not UTF-8: say so rather than drop the line. */
+static json_t *string_value(const char *s, size_t n)
+{
+    json_t *v = json_stringn(s, n);
+    return v ? v : json_string("(invalid UTF-8)");
+}
+
 static json_t *field_value(const struct lw_log_field *f)
 {
     switch (f->type) {
-    case LW_FIELD_STR: {
-        size_t n = f->len == (size_t)-1 ? strlen(f->s) : f->len;
-        json_t *v = json_stringn(f->s, n);
-        if (!v) {               /* not UTF-8: say so rather than drop the line */
-            v = json_string("(invalid UTF-8)");
-        }
-        return v;
-    }
+    case LW_FIELD_STR:
+        return string_value(f->s, f->len == (size_t)-1 ? strlen(f->s) : f->len);
     case LW_FIELD_INT:
         return json_integer(f->i);
     case LW_FIELD_NUM:
@@ -135,8 +137,7 @@ void lw_log2(enum lw_log_level level, const char *msg,
         json_t *obj = json_object();
         json_object_set_new(obj, "time", json_string(ts));
         json_object_set_new(obj, "level", json_string(level_names[level]));
-        json_t *m = json_string(msg);
-        json_object_set_new(obj, "msg", m ? m : json_string("(invalid UTF-8)"));
+        json_object_set_new(obj, "msg", string_value(msg, strlen(msg)));
         add_fields(obj, NULL, a, na);
         add_fields(obj, NULL, b, nb);
         char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -147,9 +148,7 @@ void lw_log2(enum lw_log_level level, const char *msg,
         json_decref(obj);
     } else {
         lw_buf_printf(&line, "time=%s level=%s", ts, level_names[level]);
-        json_t *m = json_string(msg);
-        if (!m)
-            m = json_string("(invalid UTF-8)");
+        json_t *m = string_value(msg, strlen(msg));
         text_pair(&line, "msg", m);
         json_decref(m);
         add_fields(NULL, &line, a, na);
@@ -173,14 +172,8 @@ void lw_log2(enum lw_log_level level, const char *msg,
 
 void lw_log_token_hash(const char *token, size_t len, char out[9])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    static const char hex[] = "0123456789abcdef";
-    if (!EVP_Digest(token, len, md, &mdlen, EVP_sha256(), NULL))
+    unsigned char md[LW_SHA256_LEN];
+    if (lw_hash_sha256(NULL, token, len, md) < 0)
         memset(md, 0, 4);
-    for (int i = 0; i < 4; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[8] = '\0';
+    lw_hash_hex(md, 4, out);
 }
