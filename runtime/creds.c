@@ -50,7 +50,7 @@ struct lw_credentials *lw_credentials_retain(struct lw_credentials *c)
     return c;
 }
 
-static void wipe_free(char *s)
+void lw_creds_wipe_free(char *s)
 {
     if (s) {
         explicit_bzero(s, strlen(s));
@@ -63,8 +63,8 @@ void lw_credentials_release(struct lw_credentials *c)
     if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
     free(c->access_key_id);
-    wipe_free(c->secret_access_key);
-    wipe_free(c->session_token);
+    lw_creds_wipe_free(c->secret_access_key);
+    lw_creds_wipe_free(c->session_token);
     free(c);
 }
 
@@ -124,13 +124,9 @@ void lw_creds_tried(struct lw_creds_fetch *f, const char *fmt, ...)
 int lw_creds_fail(struct lw_creds_fetch *f, const char *code, bool retryable,
                   const char *fmt, ...)
 {
-    memset(&f->err, 0, sizeof f->err);
-    f->err.kind = LW_ERR_CREDENTIALS;
-    f->err.retryable = retryable;
-    snprintf(f->err.code, sizeof f->err.code, "%s", code);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(f->err.message, sizeof f->err.message, fmt, ap);
+    lw_error_vset(&f->err, LW_ERR_CREDENTIALS, retryable, code, fmt, ap);
     va_end(ap);
     return LW_STEP_FAIL;
 }
@@ -473,6 +469,22 @@ static void single_skipped(struct lw_creds_fetch *f)
                   src_titles[f->only], what);
 }
 
+/* A source's answer (not PENDING): true when the walk goes on to the next
+ * source, false when the fetch has finished. */
+static bool next_source(struct lw_creds_fetch *f, int step)
+{
+    if (step == LW_STEP_SKIP && f->only < 0) {
+        f->src++;
+        return true;
+    }
+    if (step == LW_STEP_SKIP) {
+        single_skipped(f);
+        step = LW_STEP_FAIL;
+    }
+    finish(f, step);
+    return false;
+}
+
 static void walk(struct lw_creds_fetch *f)
 {
     for (;;) {
@@ -483,36 +495,16 @@ static void walk(struct lw_creds_fetch *f)
             return;
         }
         int step = sources[f->src](f);
-        if (step == LW_STEP_PENDING)
+        if (step == LW_STEP_PENDING || !next_source(f, step))
             return;
-        if (step == LW_STEP_SKIP) {
-            if (f->only >= 0) {
-                single_skipped(f);
-                finish(f, LW_STEP_FAIL);
-                return;
-            }
-            f->src++;
-            continue;
-        }
-        finish(f, step);
-        return;
     }
 }
 
 void lw_creds_fetch_step_done(struct lw_creds_fetch *f, int step)
 {
     fetch_abort(f);                 /* frees the finished source's state */
-    if (step == LW_STEP_SKIP) {
-        if (f->only >= 0) {
-            single_skipped(f);
-            finish(f, LW_STEP_FAIL);
-        } else {
-            f->src++;
-            walk(f);
-        }
-        return;
-    }
-    finish(f, step);
+    if (next_source(f, step))
+        walk(f);
 }
 
 /* ---- the public calls ---- */
@@ -648,11 +640,11 @@ void lw_creds_free(struct lw_creds *c)
     lw_credentials_release(c->cur);
     if (c->env)
         for (char **e = c->env; *e; e++)
-            wipe_free(*e);      /* the environment may hold secrets */
+            lw_creds_wipe_free(*e);     /* the environment may hold secrets */
     free(c->env);
     free(c->profile);
     free(c->container_base);
-    wipe_free(c->imds_token);
+    lw_creds_wipe_free(c->imds_token);
     pthread_mutex_destroy(&c->mu);
     free(c);
 }

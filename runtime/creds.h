@@ -244,6 +244,7 @@ struct lw_creds_fetch {
 void lw_creds_fetch_step_done(struct lw_creds_fetch *f, int step);
 
 /* Helpers shared by the sources. */
+void lw_creds_wipe_free(char *s);   /* zero a secret string, then free it; accepts NULL */
 const char *lw_creds_getenv(const struct lw_creds *c, const char *name);
 bool lw_creds_env_true(const struct lw_creds *c, const char *name);
 double lw_creds_wall(struct lw_creds *c);

@@ -14,14 +14,6 @@
 #define TOKEN_FILE_CAP (16u << 10)
 #define IMDS_TOKEN_TTL 21600
 
-static void wipe_free(char *s)
-{
-    if (s) {
-        explicit_bzero(s, strlen(s));
-        free(s);
-    }
-}
-
 /* "HTTP 500: first line of the body" or the transport error's code. */
 static void describe(char *out, size_t n, const struct lw_http_response *res)
 {
@@ -52,7 +44,7 @@ static void container_free(struct container *ct)
         lw_http_cancel(ct->req);
     lw_timer_stop(ct->f->loop, &ct->delay);
     free(ct->url);
-    wipe_free(ct->auth);
+    lw_creds_wipe_free(ct->auth);
     free(ct);
 }
 
@@ -222,7 +214,7 @@ int lw_creds_src_container(struct lw_creds_fetch *f)
     }
     if (auth && strpbrk(auth, "\r\n")) {
         /* as botocore: a token with CR or LF is not a legal header value */
-        wipe_free(auth);
+        lw_creds_wipe_free(auth);
         free(url);
         return lw_creds_fail(f, "CredentialsConfigError", false,
                              "the container authorization token (%s) contains CR or LF",
@@ -231,7 +223,7 @@ int lw_creds_src_container(struct lw_creds_fetch *f)
     }
     struct container *ct = calloc(1, sizeof *ct);
     if (!ct) {
-        wipe_free(auth);
+        lw_creds_wipe_free(auth);
         free(url);
         return lw_creds_fail(f, "OutOfMemory", true, "out of memory");
     }
@@ -264,7 +256,7 @@ static void imds_free(struct imds *m)
 {
     if (m->req)
         lw_http_cancel(m->req);
-    wipe_free(m->token);
+    lw_creds_wipe_free(m->token);
     free(m);
 }
 
@@ -289,26 +281,26 @@ static void drop_cached_token(struct imds *m)
 {
     struct lw_creds *c = m->f->c;
     pthread_mutex_lock(&c->mu);
-    wipe_free(c->imds_token);
+    lw_creds_wipe_free(c->imds_token);
     c->imds_token = NULL;
     pthread_mutex_unlock(&c->mu);
-    wipe_free(m->token);
+    lw_creds_wipe_free(m->token);
     m->token = NULL;
 }
 
-/* From a completion: move on, or end the fetch if the request cannot start. */
-static void imds_next(struct imds *m, int phase)
-{
-    m->phase = phase;
-    m->attempt = 0;
-    if (!imds_submit(m))
-        imds_end(m, LW_STEP_FAIL);
-}
-
+/* From a completion: the same request again, or (imds_next) the next phase's;
+ * the fetch ends if the request cannot start. */
 static void imds_again(struct imds *m)
 {
     if (!imds_submit(m))
         imds_end(m, LW_STEP_FAIL);
+}
+
+static void imds_next(struct imds *m, int phase)
+{
+    m->phase = phase;
+    m->attempt = 0;
+    imds_again(m);
 }
 
 /* After a failed role or credentials request: a 401 on a cached session
@@ -342,7 +334,7 @@ static void on_token(struct imds *m, const struct lw_http_response *res)
         }
         char *copy = strdup(m->token);
         pthread_mutex_lock(&c->mu);
-        wipe_free(c->imds_token);
+        lw_creds_wipe_free(c->imds_token);
         c->imds_token = copy;       /* reused until a minute before its TTL */
         c->imds_token_until = lw_creds_wall(c) + IMDS_TOKEN_TTL - 60;
         pthread_mutex_unlock(&c->mu);

@@ -9,21 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void wipe_free(char *s)
-{
-    if (s) {
-        explicit_bzero(s, strlen(s));
-        free(s);
-    }
-}
-
 void lw_creds_doc_free(struct lw_creds_doc *d)
 {
     if (!d)
         return;
     free(d->access_key_id);
-    wipe_free(d->secret_access_key);
-    wipe_free(d->session_token);
+    lw_creds_wipe_free(d->secret_access_key);
+    lw_creds_wipe_free(d->session_token);
     free(d->expiration);
     memset(d, 0, sizeof *d);
 }
@@ -42,9 +34,9 @@ static const char *check_process(json_t *root, char *why, size_t n)
     json_t *exp = json_object_get(root, "Expiration");
     if (!v)
         return "output has no Version (supported versions: 1)";
-    if (!json_is_integer(v) || json_integer_value(v) != 1) {
-        if (!json_is_integer(v))
-            return "Version must be the number 1";
+    if (!json_is_integer(v))
+        return "Version must be the number 1";
+    if (json_integer_value(v) != 1) {
         snprintf(why, n, "unsupported Version %lld (supported versions: 1)",
                  (long long)json_integer_value(v));
         return why;

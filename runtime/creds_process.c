@@ -95,10 +95,8 @@ void lw_creds_argv_free(char **argv)
 {
     if (!argv)
         return;
-    for (char **a = argv; *a; a++) {
-        explicit_bzero(*a, strlen(*a));     /* arguments may carry secrets */
-        free(*a);
-    }
+    for (char **a = argv; *a; a++)
+        lw_creds_wipe_free(*a);             /* arguments may carry secrets */
     free(argv);
 }
 

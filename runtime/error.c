@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int lw_error_set(struct lw_error *e, enum lw_error_kind kind, bool retryable,
-                 const char *code, const char *fmt, ...)
+int lw_error_vset(struct lw_error *e, enum lw_error_kind kind, bool retryable,
+                  const char *code, const char *fmt, va_list ap)
 {
     if (!e)
         return -1;
@@ -13,9 +13,16 @@ int lw_error_set(struct lw_error *e, enum lw_error_kind kind, bool retryable,
     e->kind = kind;
     e->retryable = retryable;
     snprintf(e->code, sizeof e->code, "%s", code);
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    return -1;
+}
+
+int lw_error_set(struct lw_error *e, enum lw_error_kind kind, bool retryable,
+                 const char *code, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    lw_error_vset(e, kind, retryable, code, fmt, ap);
     va_end(ap);
     return -1;
 }

@@ -6,6 +6,7 @@
  * tokens or full task tokens: callers redact before formatting. */
 #ifndef LW_ERROR_H
 #define LW_ERROR_H
+#include <stdarg.h>
 #include <stdbool.h>
 
 enum lw_error_kind {
@@ -31,5 +32,8 @@ struct lw_error {
 int lw_error_set(struct lw_error *e, enum lw_error_kind kind, bool retryable,
                  const char *code, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+int lw_error_vset(struct lw_error *e, enum lw_error_kind kind, bool retryable,
+                  const char *code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
 void lw_error_clear(struct lw_error *e);
 #endif
