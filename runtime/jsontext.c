@@ -2,7 +2,6 @@
 #include "jsontext.h"
 #include "buf.h"
 #include <langinfo.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
