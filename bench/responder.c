@@ -481,7 +481,8 @@ static void api(struct conn *c, const char *target, size_t tlen, const char *bod
     char kind = IS("RespondActivityTaskCompleted") ? 'c' : IS("RespondActivityTaskFailed") ? 'f'
               : IS("RespondActivityTaskCanceled") ? 'x' : 0;
     if (!kind) {
-        reply_error(c, "UnknownOperationException", "not implemented here");
+        reply_error(c, "UnknownOperationException",
+                    "the bench responder serves only the SWF activity operations");
         send_api(c, t_in);
         return;
     }
