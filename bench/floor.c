@@ -18,8 +18,9 @@
  * --sleep waits S seconds while heartbeating every --heartbeat-interval, and
  * reports RespondActivityTaskCompleted with {"ok":true,"n":N}: with K = 1 and
  * no sleep, the same three signed requests luaworker sends for the trivial
- * benchmark handler. Exits 0 after --tasks completed tasks or on SIGTERM,
- * printing one JSON line of counters on stdout. */
+ * benchmark handler. Exits after --tasks completed tasks or on SIGTERM,
+ * printing one JSON line of counters on stdout; the status is 1 if any call
+ * failed, else 0. */
 #include "aws.h"
 #include "creds.h"
 #include "http.h"

@@ -166,7 +166,6 @@ class Responder:
                 self.conn = None
                 if attempt == 2:
                     raise
-        return None
 
     def stats(self):
         return self.get("/_stats")
@@ -337,6 +336,19 @@ def wait_ready(w, held_polls, timeout=60):
     time.sleep(0.2)     # let start-up work (imports, GC) settle before measuring
 
 
+def wait_completed(w, r, n, timeout, what, step=0.01):
+    """Until the responder has recorded n completed tasks (the worker still running)."""
+    def done():
+        w.check_alive()
+        return r.stats()["completed"] >= n
+    wait_until(done, timeout, what, step)
+
+
+def rotated(i):
+    """KINDS in round i's order: each kind goes first in turn."""
+    return KINDS[i % 3:] + KINDS[:i % 3]
+
+
 def stop_clean(w, drain, timeout=60):
     rc = w.stop(drain, timeout)
     if rc != 0:
@@ -373,11 +385,7 @@ def cpu_run(kind, tasks, slots, server="responder", delay_ms=0):
                 wait_ready(w, lambda: r.stats()["held_polls"])
                 c0, t0, tk0 = w.cpu_ns(), time.monotonic(), cpu_ticks(w.pid)
                 r.enqueue(tasks)
-
-                def done():
-                    w.check_alive()
-                    return r.stats()["completed"] >= tasks
-                wait_until(done, 30 + tasks * 0.05, f"{kind} to complete {tasks} tasks")
+                wait_completed(w, r, tasks, 30 + tasks * 0.05, f"{kind} to complete {tasks} tasks")
                 c1, t1, tk1 = w.cpu_ns(), time.monotonic(), cpu_ticks(w.pid)
                 s = r.stats()
                 stop_clean(w, r.drain)
@@ -428,9 +436,8 @@ def bench_cpu(rounds, tasks, slots, server="responder", delay_ms=0):
     per_round = []
     name = server if not delay_ms else f"{server}+{delay_ms:g}ms"
     for i in range(rounds):
-        order = KINDS[i % 3:] + KINDS[:i % 3]
         res = {}
-        for kind in order:
+        for kind in rotated(i):
             res[kind] = cpu_run(kind, tasks, slots, server, delay_ms)
             log(f"  cpu/{name} round {i + 1}: {kind:9s} {res[kind]['per_1000']:.3f} CPU s per 1000 tasks "
                 f"({res[kind]['wall_s']:.1f} s wall, sys {100 * (res[kind]['sys_share'] or 0):.0f}%)")
@@ -454,11 +461,8 @@ def instr_run(kind, tasks, slots=10):
                                             capture_output=True, timeout=60, check=True)
             ctl("on")
             r.enqueue(tasks)
-
-            def done():
-                w.check_alive()
-                return r.stats()["completed"] >= tasks
-            wait_until(done, 120 + tasks, f"{kind} under callgrind to complete {tasks} tasks", step=0.1)
+            wait_completed(w, r, tasks, 120 + tasks, f"{kind} under callgrind to complete {tasks} tasks",
+                           step=0.1)
             ctl("off")
             stop_clean(w, r.drain, timeout=120)
         finally:
@@ -491,11 +495,7 @@ def mem_run(kind, n, slots, pollers, sleep, hb_interval, respond_delay_ms=0):
             wait_until(all_started, sleep * 0.8, f"{kind} to start {n} tasks", step=0.05)
             ramp = time.monotonic() - t0
             running = proc_status(w.pid)
-
-            def all_done():
-                w.check_alive()
-                return r.stats()["completed"] >= n
-            wait_until(all_done, sleep + 60, f"{kind} to complete {n} tasks", step=0.1)
+            wait_completed(w, r, n, sleep + 60, f"{kind} to complete {n} tasks", step=0.1)
             st = proc_status(w.pid)
             s = r.stats()
             stop_clean(w, r.drain)
@@ -557,11 +557,8 @@ def hb_run(kind, tasks, heartbeats, slots):
             c0 = w.cpu_ns()
             t0 = time.monotonic()
             r.enqueue(tasks)
-
-            def done():
-                w.check_alive()
-                return r.stats()["completed"] >= tasks
-            wait_until(done, 60 + tasks * heartbeats * 0.01, f"{kind} to send {tasks * heartbeats} heartbeats")
+            wait_completed(w, r, tasks, 60 + tasks * heartbeats * 0.01,
+                           f"{kind} to send {tasks * heartbeats} heartbeats")
             c1 = w.cpu_ns()
             t1 = time.monotonic()
             s = r.stats()
@@ -578,9 +575,8 @@ def hb_run(kind, tasks, heartbeats, slots):
 def bench_heartbeats(rounds, tasks, heartbeats, slots):
     per_round = []
     for i in range(rounds):
-        order = KINDS[i % 3:] + KINDS[:i % 3]
         res = {}
-        for kind in order:
+        for kind in rotated(i):
             res[kind] = hb_run(kind, tasks, heartbeats, slots)
             log(f"  heartbeat round {i + 1}: {kind:9s} {res[kind]['us_per_hb']:.1f} us CPU per heartbeat "
                 f"round trip ({res[kind]['hb_per_s']:.0f}/s)")
@@ -600,11 +596,7 @@ def latency_run(kind, tasks, slots, gap):
             wait_ready(w, lambda: r.stats()["held_polls"])
             for i in range(1, tasks + 1):
                 r.enqueue(1)
-
-                def done(i=i):
-                    w.check_alive()
-                    return r.stats()["completed"] >= i
-                wait_until(done, 30, f"{kind} to complete task {i}", step=0.001)
+                wait_completed(w, r, i, 30, f"{kind} to complete task {i}", step=0.001)
                 # The worker has its polls open again before the next task.
                 wait_until(lambda: r.stats()["held_polls"] >= w.polls, 10, "polls reopened", step=0.001)
                 time.sleep(gap)
@@ -626,9 +618,8 @@ def latency_run(kind, tasks, slots, gap):
 def bench_latency(rounds, tasks, slots, gap):
     per_round = []
     for i in range(rounds):
-        order = KINDS[i % 3:] + KINDS[:i % 3]
         res = {}
-        for kind in order:
+        for kind in rotated(i):
             res[kind] = latency_run(kind, tasks, slots, gap)
             x = res[kind]
             log(f"  latency round {i + 1}: {kind:9s} start {x['start_ms']:.3f} ms (p99 {x['start_p99_ms']:.3f}), "
@@ -648,11 +639,8 @@ def threads_run(threads, tasks, slots, cpu_iters, nice=-10):
             wait_ready(w, lambda: r.stats()["held_polls"])
             c0, t0, m0 = w.cpu_ns(), time.monotonic(), machine_busy_s()
             r.enqueue(tasks)
-
-            def done():
-                w.check_alive()
-                return r.stats()["completed"] >= tasks
-            wait_until(done, 60 + tasks * 2, f"--threads {threads} to complete {tasks} tasks", step=0.005)
+            wait_completed(w, r, tasks, 60 + tasks * 2, f"--threads {threads} to complete {tasks} tasks",
+                           step=0.005)
             c1, t1, m1 = w.cpu_ns(), time.monotonic(), machine_busy_s()
             s = r.stats()
             stop_clean(w, r.drain)
