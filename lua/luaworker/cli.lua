@@ -182,7 +182,7 @@ local function run(args)
   for opt, key in pairs(SETTING) do
     if opts[opt] ~= nil then wopts[key] = opts[opt] end
   end
-  if opts["memory-limit"] then wopts.memory_limit = opts["memory-limit"] * 1024 * 1024 end
+  if opts["memory-limit"] then wopts.memory_limit = opts["memory-limit"] end
   opts["log-format"] = opts["log-format"] or h.settings.log_format
   opts["log-level"] = opts["log-level"] or h.settings.log_level
   configure_logging(opts)
@@ -268,7 +268,7 @@ local function invoke(args)
     io.stdout:flush()
   end
   local wopts = {}
-  if opts["memory-limit"] then wopts.memory_limit = opts["memory-limit"] * 1024 * 1024 end
+  if opts["memory-limit"] then wopts.memory_limit = opts["memory-limit"] end
   if opts["preempt-instructions"] then wopts.preempt_instructions = opts["preempt-instructions"] end
   local record = require("luaworker.standin").run(spec, {
     kind = kind, type = name, input = input,

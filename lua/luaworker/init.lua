@@ -236,7 +236,8 @@ local numeric = {
 --- Create a worker. opts: service ("swf" | "sfn"), domain + task_list (SWF)
 -- or activity_arn (SFN), handlers, and optionally region, endpoint, profile,
 -- identity, max_concurrent, pollers, heartbeat_interval, shutdown_grace,
--- cancel_grace, preempt_instructions, memory_limit, ca_bundle.
+-- cancel_grace, preempt_instructions, memory_limit (MiB, as --memory-limit
+-- and a handler file's luaworker table give it), ca_bundle.
 function M.worker(opts)
   if type(opts) ~= "table" then error("luaworker.worker: options must be a table", 2) end
   local h = M.handlers(opts.handlers)
@@ -272,6 +273,7 @@ function M.worker(opts)
   o.types = types_of(h, type(svc) == "table" and svc.kind or svc)
   o.task_mt = Task
   if o.preempt_instructions == nil then o.preempt_instructions = 100000 end
+  if o.memory_limit then o.memory_limit = o.memory_limit * 1024 * 1024 end   -- the core takes bytes
   return core.worker_new(o)
 end
 
