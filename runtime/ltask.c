@@ -257,23 +257,6 @@ static void on_preempted(struct lw_defer *d, void *ud)
         resume(ht, 0);
 }
 
-/* Code that cannot yield holds the loop, so the deadline timer cannot fire:
- * look at the clock here instead. */
-static void check_deadline(struct lw_task *t)
-{
-    if (t->deadline <= 0 || t->cancel != LW_CANCEL_NONE || t->phase != LW_TASK_RUNNING)
-        return;
-    struct lw_loop *loop = lw_worker_loop(t->w);
-    lw_loop_update_time(loop);
-    if (lw_loop_now(loop) - t->started_at < t->deadline)
-        return;
-    lw_timer_stop(loop, &t->deadline_timer);
-    struct lw_log_field f[] = { LW_STR("activity_type", t->info.type_name ? t->info.type_name : ""),
-                                LW_STR("token", t->info.token_hash), LW_NUM("timeout", t->deadline) };
-    lw_log(LW_LOG_WARN, "task passed its deadline", f, 3);
-    lw_task_cancel(t, LW_CANCEL_DEADLINE);
-}
-
 /* Count hook: a pending cancellation is raised here, and a handler busy in
  * pure Lua yields to the loop so others (and the heartbeats) go on: from its
  * own coroutine directly, from a nested coroutine through co_run. Code behind
@@ -300,7 +283,7 @@ static void hook(lua_State *L, lua_Debug *ar)
         lua_error(L);
     }
     if (!own && !through)
-        check_deadline(t);
+        lw_task_check_deadline(t);  /* holding the loop: its timer cannot fire */
     struct lw_error e;
     if (lw_task_take_cancel(t, &e)) {
         lw_push_error(L, &e);

@@ -5,7 +5,6 @@
 #include "text.h"
 #include "worker.h"
 #include <jansson.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,17 +84,6 @@ static void tlog_err(struct lw_task *t, enum lw_log_level lvl, const char *msg,
     if (retry_in >= 0)
         f[n++] = LW_NUM("retry_in", retry_in);
     tlog(t, lvl, msg, f, n);
-}
-
-/* Full jitter over a capped exponential: base * 2^(n-1), at most cap, never
- * below a tenth of it (no busy loop). */
-static double backoff(int n, double base, double cap)
-{
-    double d = base * pow(2.0, n > 1 ? n - 1 : 0);
-    if (d > cap)
-        d = cap;
-    double r = (double)random() / (double)RAND_MAX;
-    return d * (0.1 + 0.9 * r);
 }
 
 /* ---- lifecycle ---- */
@@ -235,12 +223,25 @@ void lw_task_cancel(struct lw_task *t, enum lw_cancel_reason r)
     }
 }
 
-static void on_deadline(struct lw_timer *tm, void *ud)
+static void deadline_passed(struct lw_task *t)
 {
-    struct lw_task *t = ud;
     struct lw_log_field f[] = { LW_NUM("timeout", t->deadline) };
     tlog(t, LW_LOG_WARN, "task passed its deadline", f, 1);
     lw_task_cancel(t, LW_CANCEL_DEADLINE);
+}
+
+static void on_deadline(struct lw_timer *tm, void *ud) { deadline_passed(ud); }
+
+void lw_task_check_deadline(struct lw_task *t)
+{
+    if (t->deadline <= 0 || t->cancel != LW_CANCEL_NONE || t->phase != LW_TASK_RUNNING)
+        return;
+    struct lw_loop *loop = loop_of(t);
+    lw_loop_update_time(loop);
+    if (lw_loop_now(loop) - t->started_at < t->deadline)
+        return;
+    lw_timer_stop(loop, &t->deadline_timer);
+    deadline_passed(t);
 }
 
 static void on_abandon(struct lw_timer *tm, void *ud)
@@ -251,7 +252,6 @@ static void on_abandon(struct lw_timer *tm, void *ud)
     struct lw_log_field f[] = { LW_STR("reason", lw_cancel_reason_name(t->cancel)),
                                 LW_NUM("grace", lw_worker_config(t->w)->cancel_grace) };
     tlog(t, LW_LOG_WARN, "abandoning a handler that did not finish after cancellation", f, 2);
-    t->abandoned = true;
     stop_wait(t);
     struct lw_task_end end = { .kind = LW_END_CANCELLED };
     finish(t, &end);
@@ -381,7 +381,7 @@ static void on_hb_done(void *ud, enum lw_hb_status st, const struct lw_error *er
         t->hb_failures++;
         stats_of(t)->heartbeat_errors++;
         t->hb_dirty = true;
-        double d = backoff(t->hb_failures, 0.5, t->hb_interval);
+        double d = lw_worker_backoff(t->hb_failures, 0.5, t->hb_interval);
         tlog_err(t, LW_LOG_WARN, "heartbeat failed; will retry", err, t->hb_failures, d);
         if (t->phase == LW_TASK_RUNNING && !t->hb_final)
             lw_timer_start(loop_of(t), &t->hb_timer, d);
@@ -561,7 +561,6 @@ static void finish(struct lw_task *t, const struct lw_task_end *end)
     t->phase = LW_TASK_RESPONDING;
     t->ended_at = now_of(t);
     lw_worker_task_ended(t->w, t);
-    bool respond = true;
     switch (end->kind) {
     case LW_END_COMPLETED:
         set_completed(t, end->result, end->result_len);
@@ -580,8 +579,7 @@ static void finish(struct lw_task *t, const struct lw_task_end *end)
             t->outcome = (struct lw_outcome){ .kind = LW_OUTCOME_CANCELED, .details = t->out_details };
             break;
         case LW_CANCEL_GONE:
-        case LW_CANCEL_TIMED_OUT:
-            respond = false;
+        case LW_CANCEL_TIMED_OUT:       /* t->gone: nothing to report */
             break;
         case LW_CANCEL_SHUTDOWN:
             set_failedf(t, "WorkerShutdown", "the worker shut down before the handler finished; "
@@ -597,17 +595,12 @@ static void finish(struct lw_task *t, const struct lw_task_end *end)
         }
         break;
     }
-    if (!respond || t->gone) {
-        stats_of(t)->gone++;
-        tlog(t, LW_LOG_WARN, "task is gone at the service; its outcome was not reported", NULL, 0);
-        done(t);
-        return;
-    }
     /* Flush details the service has not seen, so its record (and a later
      * timeout's details) holds the handler's last word. A heartbeat still in
      * flight is answered first: sent alongside the response, it could reach
-     * the service after it and be refused (its details lost). */
-    if (wants_flush(t) || t->hb_op) {
+     * the service after it and be refused (its details lost). A gone task
+     * reports nothing: respond_now counts it. */
+    if (!t->gone && (wants_flush(t) || t->hb_op)) {
         t->hb_final = true;
         if (!t->hb_op)
             hb_send(t);
@@ -638,8 +631,6 @@ static void respond_now(struct lw_task *t)
         done(t);
         return;
     }
-    if (!t->resp_attempts)
-        t->resp_first = now_of(t);
     t->resp_attempts++;
     t->resp_op = s->ops->respond(s, &t->info, &t->outcome, on_resp_done, t, &err);
     if (!t->resp_op)
@@ -718,7 +709,7 @@ static void on_resp_done(void *ud, enum lw_resp_status st, const struct lw_error
     if (err && (err->kind == LW_ERR_TRANSPORT || err->status >= 500
                 || strcmp(err->code, "MalformedResponse") == 0 || strcmp(err->code, "BodyTooLarge") == 0))
         t->resp_maybe_applied = true;
-    double d = backoff(t->resp_attempts, 0.5, 30);
+    double d = lw_worker_backoff(t->resp_attempts, 0.5, 30);
     tlog_err(t, LW_LOG_WARN, "could not report the task's outcome; will retry", err,
              t->resp_attempts, d);
     lw_timer_start(loop_of(t), &t->resp_timer, d);
@@ -729,7 +720,6 @@ void lw_task_give_up(struct lw_task *t)
     if (t->phase == LW_TASK_DONE)
         return;
     if (t->phase == LW_TASK_RUNNING) {
-        t->abandoned = true;
         stop_wait(t);
         const struct lw_task_host *h = lw_worker_host(t->w);
         h->release(h->ud, t);

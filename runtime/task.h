@@ -105,7 +105,6 @@ struct lw_task {
     enum lw_cancel_reason cancel;
     bool cancel_delivered;
     bool gone;                  /* the service said the token is dead */
-    bool abandoned;
     bool memory_exceeded;
     struct lw_timer deadline_timer;
     struct lw_timer abandon_timer;  /* cancel grace: then the handler is abandoned */
@@ -117,7 +116,6 @@ struct lw_task {
     struct lw_timer resp_timer;
     int resp_attempts;
     bool resp_maybe_applied;    /* an earlier attempt's answer was lost, not refused */
-    double resp_first;
     double ended_at;
 
     struct lw_task *prev, *next;    /* the worker's list */
@@ -147,6 +145,9 @@ int lw_task_heartbeat(struct lw_task *t, const char *details, size_t len, bool m
 void lw_task_sleep(struct lw_task *t, double secs);
 void lw_task_wait_external(struct lw_task *t, void (*abort)(void *), void *ud);
 void lw_task_wait_end(struct lw_task *t);
+/* From code that holds the loop (the count hook), where the deadline timer
+ * cannot fire: look at the clock, and cancel the task if its deadline passed. */
+void lw_task_check_deadline(struct lw_task *t);
 /* The coroutine ended; start reporting the outcome. */
 void lw_task_finished(struct lw_task *t, const struct lw_task_end *end);
 #endif

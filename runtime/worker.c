@@ -160,6 +160,15 @@ void lw_worker_start(struct lw_worker *w)
 
 /* ---- polling ---- */
 
+double lw_worker_backoff(int n, double base, double cap)
+{
+    double d = base * pow(2.0, n > 1 ? n - 1 : 0);
+    if (d > cap)
+        d = cap;
+    double r = (double)random() / (double)RAND_MAX;
+    return d * (0.1 + 0.9 * r);
+}
+
 /* fresh: the poll was opened after the last failure; one that was already
  * open when an earlier poll failed belongs to the same round and neither
  * deepens nor restarts the backoff. */
@@ -203,14 +212,9 @@ static void poll_error(struct lw_worker *w, const struct lw_error *err, bool fre
     w->poll_failures++;
     w->poll_round++;
     f[3] = LW_INT("failures", w->poll_failures);
-    /* Capped exponential backoff with jitter, at least a tenth of the step,
-     * so a dead endpoint is never hammered; then one poll probes, and the
-     * others open once it succeeds. Throttling starts higher. */
-    double base = err->throttle ? 1.0 : 0.2;
-    double d = base * pow(2.0, w->poll_failures - 1);
-    if (d > w->cfg.poll_backoff_max)
-        d = w->cfg.poll_backoff_max;
-    d *= 0.1 + 0.9 * ((double)random() / (double)RAND_MAX);
+    /* Backed off so a dead endpoint is never hammered; then one poll probes,
+     * and the others open once it succeeds. Throttling starts higher. */
+    double d = lw_worker_backoff(w->poll_failures, err->throttle ? 1.0 : 0.2, w->cfg.poll_backoff_max);
     struct lw_log_field g[] = { LW_NUM("retry_in", d) };
     char msg[96];
     snprintf(msg, sizeof msg, "poll failed: %s; backing off", what ? what : "");

@@ -79,6 +79,11 @@ struct lw_task *lw_worker_submit(struct lw_worker *w, struct lw_task_info *info)
 /* The held tasks, newest first (follow t->next). */
 struct lw_task *lw_worker_first_task(struct lw_worker *w);
 
+/* Full jitter over a capped exponential for the n-th consecutive failure
+ * (n >= 1): base * 2^(n-1), at most cap, never below a tenth of it (no busy
+ * loop). Polls here, heartbeats and responses in task.c. */
+double lw_worker_backoff(int n, double base, double cap);
+
 /* For task.c. */
 struct lw_loop *lw_worker_loop(struct lw_worker *w);
 struct lw_service *lw_worker_service(struct lw_worker *w);
