@@ -28,7 +28,6 @@ enum op_kind { OP_HB, OP_RESP };
 
 struct ltrack {                 /* the service's clock for one token */
     char *token;
-    double last_hb;
     bool timed_out;
     struct lw_timer hb_timer, stc_timer;
     struct lsvc *s;
@@ -96,7 +95,6 @@ static struct ltrack *track(struct lsvc *s, const struct lw_task_info *t)
         return NULL;
     }
     tr->s = s;
-    tr->last_hb = lw_loop_now(s->loop);
     lw_timer_init(&tr->hb_timer, on_hb_timeout, tr);
     lw_timer_init(&tr->stc_timer, on_stc_timeout, tr);
     if (s->hb_timeout > 0)
@@ -182,9 +180,9 @@ static void set_error(struct lsvc *s, struct lw_svc_op *op, const char *word, co
     }
 }
 
-/* Call svc[name](...) with nargs pushed; leave (word, message) as C strings
- * copied into out/msg. Returns false if the call failed. */
-static bool call(struct lsvc *s, const char *name, int nargs, char *word, size_t wl, char *msg, size_t ml)
+/* Call svc[name](...) with nargs pushed; copy its (word, message) into
+ * word/msg: "error" and the error message if the call failed. */
+static void call(struct lsvc *s, const char *name, int nargs, char *word, size_t wl, char *msg, size_t ml)
 {
     lua_State *L = s->L;
     int base = lua_gettop(L) - nargs;
@@ -197,22 +195,21 @@ static bool call(struct lsvc *s, const char *name, int nargs, char *word, size_t
         snprintf(word, wl, "error");
         snprintf(msg, ml, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error in the local service");
         lua_settop(L, base);
-        return false;
+        return;
     }
     snprintf(word, wl, "%s", lua_tostring(L, -2) ? lua_tostring(L, -2) : "ok");
     msg[0] = '\0';
     if (lua_tostring(L, -1))
         snprintf(msg, ml, "%s", lua_tostring(L, -1));
     lua_settop(L, base);
-    return true;
 }
 
-/* The start of every answer: the operation, and whether the service has
- * already closed or timed out this token (then *closed and the op carries
- * the "timed out" error). NULL when out of memory. */
+/* The start of every answer: the operation and the token's clock; word is
+ * "timed_out" when the service has already closed or timed out this token
+ * (its functions are not called then), else "". NULL when out of memory. */
 static struct lw_svc_op *begin(struct lsvc *s, enum op_kind kind, void *cb, void *ud,
-                               const struct lw_task_info *t, struct ltrack **tr, bool *closed,
-                               struct lw_error *err)
+                               const struct lw_task_info *t, struct ltrack **tr, char *word,
+                               size_t wl, struct lw_error *err)
 {
     struct lw_svc_op *op = new_op(s, kind, cb, ud);
     if (!op) {
@@ -220,9 +217,7 @@ static struct lw_svc_op *begin(struct lsvc *s, enum op_kind kind, void *cb, void
         return NULL;
     }
     *tr = track(s, t);
-    *closed = *tr && (*tr)->timed_out;
-    if (*closed)
-        set_error(s, op, "timed_out", NULL);
+    snprintf(word, wl, "%s", *tr && (*tr)->timed_out ? "timed_out" : "");
     return op;
 }
 
@@ -238,27 +233,22 @@ static struct lw_svc_op *op_heartbeat(struct lw_service *b, const struct lw_task
 {
     struct lsvc *s = (struct lsvc *)b;
     struct ltrack *tr;
-    bool closed;
-    struct lw_svc_op *op = begin(s, OP_HB, (void *)cb, ud, t, &tr, &closed, err);
-    if (!op || closed) {
-        if (op)
-            op->hb = strcmp(b->kind, "swf") == 0 ? LW_HB_GONE : LW_HB_TIMED_OUT;
-        return op;
+    char word[32], msg[256] = "";
+    struct lw_svc_op *op = begin(s, OP_HB, (void *)cb, ud, t, &tr, word, sizeof word, err);
+    if (!op)
+        return NULL;
+    if (!word[0]) {
+        lua_pushlstring(s->L, t->token, t->token_len);
+        if (details)
+            lua_pushlstring(s->L, details, len);
+        else
+            lua_pushnil(s->L);
+        call(s, "heartbeat", 2, word, sizeof word, msg, sizeof msg);
     }
-    char word[32], msg[256];
-    lua_pushlstring(s->L, t->token, t->token_len);
-    if (details)
-        lua_pushlstring(s->L, details, len);
-    else
-        lua_pushnil(s->L);
-    call(s, "heartbeat", 2, word, sizeof word, msg, sizeof msg);
     if (strcmp(word, "ok") == 0 || strcmp(word, "cancel") == 0) {
         op->hb = word[0] == 'c' ? LW_HB_CANCEL_REQUESTED : LW_HB_OK;
-        if (tr) {
-            tr->last_hb = lw_loop_now(s->loop);
-            if (s->hb_timeout > 0)
-                lw_timer_start(s->loop, &tr->hb_timer, s->hb_timeout);
-        }
+        if (tr && s->hb_timeout > 0)
+            lw_timer_start(s->loop, &tr->hb_timer, s->hb_timeout);
     } else {
         set_error(s, op, word, msg[0] ? msg : NULL);
         op->hb = strcmp(word, "gone") == 0 ? LW_HB_GONE
@@ -268,20 +258,9 @@ static struct lw_svc_op *op_heartbeat(struct lw_service *b, const struct lw_task
     return op;
 }
 
-static struct lw_svc_op *op_respond(struct lw_service *b, const struct lw_task_info *t,
-                                    const struct lw_outcome *o, lw_resp_cb cb, void *ud,
-                                    struct lw_error *err)
+/* [-0, +4, m] the arguments of svc.respond */
+static void push_outcome(lua_State *L, const struct lw_task_info *t, const struct lw_outcome *o)
 {
-    struct lsvc *s = (struct lsvc *)b;
-    struct ltrack *tr;
-    bool closed;
-    struct lw_svc_op *op = begin(s, OP_RESP, (void *)cb, ud, t, &tr, &closed, err);
-    if (!op || closed) {
-        if (op)
-            op->resp = LW_RESP_GONE;
-        return op;
-    }
-    lua_State *L = s->L;
     lua_pushlstring(L, t->token, t->token_len);
     switch (o->kind) {
     case LW_OUTCOME_COMPLETED:
@@ -303,8 +282,22 @@ static struct lw_svc_op *op_respond(struct lw_service *b, const struct lw_task_i
         lua_pushstring(L, o->details);
         break;
     }
-    char word[32], msg[256];
-    call(s, "respond", 4, word, sizeof word, msg, sizeof msg);
+}
+
+static struct lw_svc_op *op_respond(struct lw_service *b, const struct lw_task_info *t,
+                                    const struct lw_outcome *o, lw_resp_cb cb, void *ud,
+                                    struct lw_error *err)
+{
+    struct lsvc *s = (struct lsvc *)b;
+    struct ltrack *tr;
+    char word[32], msg[256] = "";
+    struct lw_svc_op *op = begin(s, OP_RESP, (void *)cb, ud, t, &tr, word, sizeof word, err);
+    if (!op)
+        return NULL;
+    if (!word[0]) {
+        push_outcome(s->L, t, o);
+        call(s, "respond", 4, word, sizeof word, msg, sizeof msg);
+    }
     if (strcmp(word, "ok") == 0) {
         op->resp = LW_RESP_OK;
         if (tr) {
