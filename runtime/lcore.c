@@ -22,19 +22,10 @@ static int l_monotonic(lua_State *L)
     return 1;
 }
 
-/* Wall-clock seconds since the epoch, with sub-second precision. */
-static int l_time(lua_State *L)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
-    return 1;
-}
-
 LW_EXPORT int luaopen_luaworker_core(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        { "pid", l_pid }, { "monotonic", l_monotonic }, { "time", l_time }, { NULL, NULL },
+        { "pid", l_pid }, { "monotonic", l_monotonic }, { NULL, NULL },
     };
     lua_newtable(L);                    /* core */
     luaL_setfuncs(L, fns, 0);

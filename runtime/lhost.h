@@ -69,8 +69,8 @@ void lw_lhost_unref(struct lw_lhost *h);
  * host's own) are never refused. */
 void *lw_memcap_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 
-/* Runtime calls: fields heartbeat, sleep, current_task, cancel_reason, log,
- * log_configure, now of the core table on top. */
+/* Runtime calls: fields heartbeat, sleep, in_task, cancel_reason, log,
+ * log_configure, co_resume, co_wrap of the core table on top. */
 void lw_open_task(lua_State *L);
 /* For bindings that wait (http): raise a pending cancellation, or an error
  * when not called from a handler's own coroutine. Returns the task. */
