@@ -180,6 +180,16 @@ static int opt_ref(lua_State *L, int idx, const char *k, int type)
     return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
+/* At lua_close the finalizers run before anything is freed, newest first:
+ * this one before package's unloads this module, whose lw_memcap_alloc
+ * would then be gone. Hand the state back to the allocator it had. */
+static int memcap_gc(lua_State *L)
+{
+    struct lw_memcap *m = lua_touserdata(L, 1);
+    lua_setallocf(L, m->inner, m->inner_ud);
+    return 0;
+}
+
 static void lworker_free(struct lworker *lw)
 {
     lw_worker_free(lw->w);
@@ -250,7 +260,7 @@ static int open_aws(lua_State *L, struct lworker *lw, bool swf, struct lw_error 
 static int l_worker_new(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
-    struct lworker *lw = lua_newuserdatauv(L, sizeof *lw, 1);   /* opts, ud */
+    struct lworker *lw = lua_newuserdatauv(L, sizeof *lw, 0);   /* opts, ud */
     memset(lw, 0, sizeof *lw);
     lw->svc_ref = LUA_NOREF;
     lw->host.runner_ref = lw->host.types_ref = lw->host.task_mt_ref = LUA_NOREF;
@@ -304,13 +314,18 @@ static int l_worker_new(lua_State *L)
             h->mem = aud;               /* the state is capped already (the command) */
             h->mem->limit = (size_t)mem;
         } else {
-            /* Kept in the worker's user value so it lives as long as the state uses it. */
-            struct lw_memcap *m = lua_newuserdatauv(L, sizeof *m, 0);
+            /* Anchored in the registry: it lives as long as the state uses it. */
+            struct lw_memcap *m = lua_newuserdatauv(L, sizeof *m, 0);     /* ..., cap */
             m->inner = cur;
             m->inner_ud = aud;
             m->used = (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024;
             m->peak = m->used;
             m->limit = (size_t)mem;
+            if (luaL_newmetatable(L, "luaworker.MemoryCap")) {             /* ..., cap, mt */
+                lua_pushcfunction(L, memcap_gc);
+                lua_setfield(L, -2, "__gc");
+            }
+            lua_setmetatable(L, -2);                                        /* ..., cap */
             lua_rawsetp(L, LUA_REGISTRYINDEX, &memcap_key);
             lua_setallocf(L, lw_memcap_alloc, m);
             h->mem = m;
