@@ -16,6 +16,7 @@ struct lhtask {
     bool released;              /* release requested while running */
     struct lw_defer resume;     /* preempted: resume on the next turn */
     long long mem;              /* bytes allocated less bytes freed while it ran */
+    bool refused;               /* the cap refused it a request (see hit_cap) */
     /* nested coroutines resumed through co_run, innermost last (see there) */
     lua_State *through[32];
     int depth;
@@ -49,7 +50,10 @@ lua_State *lw_lhost_thread(struct lw_task *t)
  * limit the task holding the most memory is charged. A request past the
  * reserve is refused; Lua then collects its garbage and asks again, and only
  * that second refusal charges. A charged task gets no more memory and is
- * stopped at its next step; it fails with MemoryLimit. */
+ * stopped at its next step; it fails with MemoryLimit. Some refusals are
+ * not retried: lauxlib's buffers (string.rep, table.concat, ...) raise
+ * "not enough memory" as a plain error at once; a task that ends with that
+ * error after a refusal fails with MemoryLimit too (hit_cap). */
 
 static _Thread_local bool tl_short;     /* over the limit: collect at a safe point */
 static _Thread_local struct {           /* a refusal Lua will retry after collecting */
@@ -107,6 +111,8 @@ void *lw_memcap_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         if (after > m->limit + m->limit / 8) {
             bool retry = tl_refused.t == t && tl_refused.ptr == ptr
                          && tl_refused.osize == osize && tl_refused.nsize == nsize;
+            if (lht_of(t))
+                lht_of(t)->refused = true;
             tl_refused.t = t;
             tl_refused.ptr = ptr;
             tl_refused.osize = osize;
@@ -150,6 +156,15 @@ static void release_now(struct lhtask *ht)
     free(ht);
 }
 
+/* Whether the task ended for want of memory: charged, or refused a request
+ * and then failed with Lua's memory error message (what lauxlib raises
+ * without the collect-and-retry that would have charged it). */
+static bool hit_cap(struct lhtask *ht, const char *reason)
+{
+    return ht->t->memory_exceeded
+        || (ht->refused && reason && strcmp(reason, "not enough memory") == 0);
+}
+
 static void end_with_results(struct lhtask *ht, int nres)
 {
     struct lw_task *t = ht->t;
@@ -172,7 +187,7 @@ static void end_with_results(struct lhtask *ht, int nres)
         end.details_len = strlen(end.details);
     }
     char msg[160];
-    if (t->memory_exceeded) {
+    if (hit_cap(ht, end.kind == LW_END_FAILED ? end.reason : NULL)) {
         snprintf(msg, sizeof msg, "the handler went over the worker's Lua memory limit of %zu bytes",
                  ht->h->mem ? ht->h->mem->limit : (size_t)0);
         end = (struct lw_task_end){ .kind = LW_END_MEMORY, .details = msg, .details_len = strlen(msg) };
@@ -185,7 +200,7 @@ static void end_with_error(struct lhtask *ht, int status)
     struct lw_task *t = ht->t;
     lua_State *co = ht->co;
     struct lw_task_end end = { .kind = LW_END_FAILED, .reason = "LuaError" };
-    if (status == LUA_ERRMEM || t->memory_exceeded) {
+    if (status == LUA_ERRMEM || hit_cap(ht, lua_tostring(co, -1))) {
         end.kind = LW_END_MEMORY;
         end.details = "the handler went over the worker's Lua memory limit";
     } else {

@@ -2,7 +2,7 @@
 and nothing sent to the service."""
 import subprocess
 
-from spec.e2e.util import BIN, E2ETestCase, LocalService, worker_env, write_handlers
+from spec.e2e.util import BIN, E2ETestCase, LocalService, Worker, worker_env, write_handlers
 
 GOOD = 'return { Echo = function(t) return t.input end }'
 
@@ -69,3 +69,17 @@ return {
                 p.terminate()
                 _, err = p.communicate(timeout=30)
             self.assertEqual(p.returncode, 0, err)
+
+    def test_memory_limit_from_the_handler_file_is_in_mib(self):
+        handlers = write_handlers('''
+return {
+  luaworker = { service = "swf", domain = "demo", task_list = "main", memory_limit = 16 },
+  Echo = function(t) return "ok" end,
+  Hog = function(t) return #string.rep("x", 64 << 20) end,
+}''')
+        with LocalService(poll_hold=1) as svc, Worker(svc, handlers) as w:
+            echo = svc.client.enqueue_swf("Echo")
+            hog = svc.client.enqueue_swf("Hog")
+            self.assertEqual(svc.client.wait_task(echo, timeout=20)["result"], "ok")   # 16 MiB, not 16 bytes
+            self.assertEqual(svc.client.wait_task(hog, timeout=20)["reason"], "MemoryLimit")
+            self.assertEqual(w.stop(), 0)
