@@ -162,3 +162,34 @@ class EmbedTest(E2ETestCase):
         # Both ways in were used: fd readiness (answers from the service) and timers.
         self.assertGreater(report["wakes_fd"], 0, report)
         self.assertGreater(report["wakes_timer"], 0, report)
+
+
+CAPPED = r'''
+local lw = require "luaworker"
+local w = lw.worker { service = "swf", domain = "demo", task_list = "main", memory_limit = 32,
+                      handlers = { Echo = function(t) return "ok" end } }
+local done = 0
+while done < 1 do
+  w:step(0.1)
+  done = w:stats().completed
+end
+print("completed", done)
+-- no w:close(): the state closes at exit, after package unloads core.so
+'''
+
+
+class CappedModuleExitTest(E2ETestCase):
+    def test_memory_capped_worker_in_plain_lua_exits_cleanly(self):
+        with LocalService(poll_hold=1) as svc:
+            proc = subprocess.Popen([LUA, "-e", CAPPED], env=program_env(svc), cwd=ROOT,
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+            try:
+                tid = svc.client.enqueue_swf("Echo")
+                out, err = proc.communicate(timeout=60)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.communicate()
+            self.assertEqual(svc.client.wait_task(tid, timeout=20)["result"], "ok")
+        self.assertEqual((proc.returncode, out), (0, "completed\t1\n"), err)
